@@ -1,0 +1,109 @@
+import { builder } from './builder.js';
+import { ComponentStatusEnum, VisibilityEnum } from './enums.js';
+import { findComponent, listComponents } from '../server/read/catalog.js';
+import { notFound } from '../server/domain/errors.js';
+import * as catalog from '../server/services/catalog.js';
+import type { ComponentRow } from '../server/db/tables/index.js';
+import { ComponentGroup } from './component-group.js';
+import { stripNulls } from './input.js';
+
+export const Component = builder.objectRef<ComponentRow>('Component');
+const ComponentStaffDetails = builder.objectRef<ComponentRow>('ComponentStaffDetails');
+
+Component.implement({
+  description: 'A user-facing unit whose health the page shows.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    description: t.exposeString('description'),
+    status: t.expose('status', { type: ComponentStatusEnum }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    group: t.field({
+      type: ComponentGroup,
+      nullable: true,
+      resolve: (component, _, ctx) => (component.groupId ? ctx.loaders.group.load(component.groupId) : null),
+    }),
+    staff: t.field({
+      type: ComponentStaffDetails,
+      nullable: true,
+      description: 'Staff-only details.',
+      authScopes: { internal: true },
+      resolve: (component) => component,
+    }),
+  }),
+});
+
+ComponentStaffDetails.implement({
+  authScopes: { internal: true },
+  fields: (t) => ({
+    visibility: t.expose('visibility', { type: VisibilityEnum }),
+    sortOrder: t.exposeInt('sortOrder'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  components: t.field({
+    type: [Component],
+    description: 'Every component the viewer can see, in display order.',
+    resolve: (_, __, ctx) => listComponents(ctx.db, ctx.viewer),
+  }),
+  component: t.field({
+    type: Component,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_, { id }, ctx) => (await findComponent(ctx.db, ctx.viewer, String(id))) ?? Promise.reject(notFound('component')),
+  }),
+}));
+
+const ComponentInput = builder.inputType('ComponentInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    description: t.string(),
+    status: t.field({ type: ComponentStatusEnum }),
+    visibility: t.field({ type: VisibilityEnum }),
+    groupId: t.id(),
+    sortOrder: t.int(),
+  }),
+});
+
+const ComponentPatch = builder.inputType('ComponentPatch', {
+  description: 'Fields left out stay as they are; `groupId: null` ungroups.',
+  fields: (t) => ({
+    name: t.string(),
+    description: t.string(),
+    status: t.field({ type: ComponentStatusEnum }),
+    visibility: t.field({ type: VisibilityEnum }),
+    groupId: t.id(),
+    sortOrder: t.int(),
+  }),
+});
+
+const writeComponents = { permission: 'write:components' } as const;
+
+builder.mutationFields((t) => ({
+  createComponent: t.field({
+    type: Component,
+    authScopes: writeComponents,
+    args: { input: t.arg({ type: ComponentInput, required: true }) },
+    resolve: (_, { input }, ctx) => catalog.createComponent(ctx.service, stripNulls(input)),
+  }),
+  updateComponent: t.field({
+    type: Component,
+    authScopes: writeComponents,
+    args: { id: t.arg.id({ required: true }), patch: t.arg({ type: ComponentPatch, required: true }) },
+    resolve: (_, { id, patch }, ctx) => catalog.updateComponent(ctx.service, String(id), patch as never),
+  }),
+  setComponentStatus: t.field({
+    type: Component,
+    description: 'Quick status change.',
+    authScopes: writeComponents,
+    args: { id: t.arg.id({ required: true }), status: t.arg({ type: ComponentStatusEnum, required: true }) },
+    resolve: (_, { id, status }, ctx) => catalog.setComponentStatus(ctx.service, String(id), status),
+  }),
+  deleteComponent: t.field({
+    type: 'ID',
+    authScopes: writeComponents,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_, { id }, ctx) => (await catalog.deleteComponent(ctx.service, String(id))).id,
+  }),
+}));

@@ -1,0 +1,10 @@
+import { lexicographicSortSchema } from 'graphql';
+import { builder } from './builder.js';
+import './scalars.js';
+import './enums.js';
+import './page.js';
+import './deployment.js';
+import './component-group.js';
+import './component.js';
+
+export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,0 +1,40 @@
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { useCookies } from '@whatwg-node/server-plugin-cookies';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { schema } from '../schema/index.js';
+import { credentialsFromRequest, resolveViewer } from './auth/resolve-viewer.js';
+import { createGraphQLContext, type GraphQLContext } from './context.js';
+import type { Database } from './db/client.js';
+import type { CommitListener } from './services/context.js';
+
+export interface HubOptions {
+  database: Database;
+  logger?: Logger;
+  onCommit?: CommitListener;
+  cookieSecure?: boolean;
+}
+
+export type Yoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+
+/** The GraphQL endpoint: every request resolves its viewer (page, actor, audience) first. */
+export function createYogaApp({ database, logger, onCommit, cookieSecure = false }: HubOptions): Yoga {
+  return createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: { title: 'statushub GraphQL' },
+    // Never unmasked: unexpected errors reach clients as "Unexpected error." only.
+    maskedErrors: true,
+    logging: logger ? { debug: (...a) => logger.debug(a), info: (...a) => logger.info(a), warn: (...a) => logger.warn(a), error: (...a) => logger.error(a) } : false,
+    context: async ({ request }) => {
+      const viewer = await resolveViewer(database.db, credentialsFromRequest(request));
+      return createGraphQLContext(database.db, viewer, { onCommit, request, cookieSecure });
+    },
+    plugins: [
+      useCookies(),
+      // "Did you mean …" suggestions would name fields a caller never asked about.
+      blockFieldSuggestionsPlugin(),
+    ],
+  });
+}

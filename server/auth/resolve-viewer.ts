@@ -1,0 +1,140 @@
+import { and, asc, desc, eq, gt, isNull, or } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { apiTokens, audienceTokens, deployments, pages, sessions, users, type PageRow } from '../db/tables/index.js';
+import { DomainError } from '../domain/errors.js';
+import type { TokenScope } from '../domain/vocabulary.js';
+import { parseAudienceRequest, type Audience } from './audience.js';
+import { hashSecret, secretKind } from './secrets.js';
+import { actorCan, type Actor, type Viewer } from './viewer.js';
+
+export const sessionCookie = 'statushub_session';
+
+/** What identifies the caller, however it arrived (HTTP headers, WebSocket connection params). */
+export interface Credentials {
+  host?: string | null;
+  /** Page slug asked for explicitly (`?page=` or `x-statushub-page`). */
+  pageSlug?: string | null;
+  /** `public`, `internal` or `deployment:<slug>` (`?audience=` or `x-statushub-audience`). */
+  audience?: string | null;
+  sessionToken?: string | null;
+  bearer?: string | null;
+}
+
+export function credentialsFromRequest(request: Request): Credentials {
+  const url = new URL(request.url);
+  const cookies = parseCookies(request.headers.get('cookie'));
+  const auth = request.headers.get('authorization');
+  return {
+    host: request.headers.get('host'),
+    pageSlug: request.headers.get('x-statushub-page') ?? url.searchParams.get('page'),
+    audience: request.headers.get('x-statushub-audience') ?? url.searchParams.get('audience'),
+    sessionToken: cookies.get(sessionCookie) ?? null,
+    // `?access_token=` lets a customer's signed link carry its audience token.
+    bearer: auth?.startsWith('Bearer ') ? auth.slice(7).trim() : url.searchParams.get('access_token'),
+  };
+}
+
+export function parseCookies(header: string | null): Map<string, string> {
+  const jar = new Map<string, string>();
+  for (const part of header?.split(';') ?? []) {
+    const eq = part.indexOf('=');
+    if (eq > 0) jar.set(part.slice(0, eq).trim(), decodeURIComponent(part.slice(eq + 1).trim()));
+  }
+  return jar;
+}
+
+/** Pick the page, authenticate the caller and settle the one audience this request reads as. */
+export async function resolveViewer(db: Db, credentials: Credentials): Promise<Viewer> {
+  const page = await resolvePage(db, credentials);
+  const actor = await resolveActor(db, page, credentials);
+  const audience = await resolveAudience(db, page, actor, credentials.audience);
+  return { page, actor, audience };
+}
+
+async function resolvePage(db: Db, { host, pageSlug }: Credentials): Promise<PageRow> {
+  if (pageSlug) {
+    const [page] = await db.select().from(pages).where(eq(pages.slug, pageSlug));
+    if (!page) throw new DomainError('page/not_found', 'Page not found');
+    return page;
+  }
+  const hostname = host?.replace(/:\d+$/, '').toLowerCase();
+  const [page] = await db
+    .select()
+    .from(pages)
+    .where(hostname ? or(eq(pages.customDomain, hostname), eq(pages.isDefault, true)) : eq(pages.isDefault, true))
+    .orderBy(desc(eq(pages.customDomain, hostname ?? '')), asc(pages.createdAt))
+    .limit(1);
+  if (page) return page;
+  const [first] = await db.select().from(pages).orderBy(asc(pages.createdAt)).limit(1);
+  if (!first) throw new DomainError('page/not_found', 'No status page has been set up yet');
+  return first;
+}
+
+async function resolveActor(db: Db, page: PageRow, { sessionToken, bearer }: Credentials): Promise<Actor> {
+  const now = new Date();
+  if (bearer) {
+    const kind = secretKind(bearer);
+    const hash = hashSecret(bearer);
+    if (kind === 'api') {
+      const [token] = await db
+        .select()
+        .from(apiTokens)
+        .where(and(eq(apiTokens.tokenHash, hash), eq(apiTokens.pageId, page.id), isNull(apiTokens.revokedAt), or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now))));
+      if (token) return { type: 'api_token', id: token.id, name: token.name, scopes: token.scopes as TokenScope[] };
+    } else if (kind === 'audience') {
+      const [token] = await db
+        .select()
+        .from(audienceTokens)
+        .where(and(eq(audienceTokens.tokenHash, hash), eq(audienceTokens.pageId, page.id), isNull(audienceTokens.revokedAt), or(isNull(audienceTokens.expiresAt), gt(audienceTokens.expiresAt, now))));
+      if (token) return { type: 'audience_token', id: token.id, deploymentId: token.deploymentId };
+    }
+    // A presented but unusable credential is an error, not a silent downgrade to public.
+    throw new DomainError('auth/unauthenticated', 'The access token is invalid, expired or revoked');
+  }
+  if (sessionToken) {
+    const [row] = await db
+      .select({ user: users })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(eq(sessions.tokenHash, hashSecret(sessionToken)), gt(sessions.expiresAt, now), isNull(users.disabledAt), eq(users.pageId, page.id)));
+    // An expired session cookie just means "signed out".
+    if (row) return { type: 'user', id: row.user.id, name: row.user.name, email: row.user.email, role: row.user.role };
+  }
+  return { type: 'anonymous' };
+}
+
+async function resolveAudience(db: Db, page: PageRow, actor: Actor, requested: string | null | undefined): Promise<Audience> {
+  const staff = actorCan(actor, 'read:internal');
+  const wanted = requested ? parseAudienceRequest(requested) : null;
+  if (requested && !wanted) throw new DomainError('input/invalid', 'audience must be public, internal or deployment:<slug>', { field: 'audience' });
+
+  if (!wanted) {
+    if (staff) return { kind: 'internal' };
+    if (actor.type === 'audience_token') return deploymentAudience(db, page, actor.deploymentId);
+    return { kind: 'public' };
+  }
+  if (wanted.kind === 'public') return { kind: 'public' };
+  if (wanted.kind === 'internal') {
+    if (!staff) throw new DomainError('auth/forbidden', 'Staff sign-in or a token with read:internal is required');
+    return { kind: 'internal' };
+  }
+  const [deployment] = await db
+    .select()
+    .from(deployments)
+    .where(and(eq(deployments.pageId, page.id), eq(deployments.slug, wanted.slug)));
+  const allowed =
+    deployment &&
+    (deployment.access === 'open' || staff || (actor.type === 'audience_token' && actor.deploymentId === deployment.id));
+  // NOTE: one answer for "no such deployment" and "protected": a slug's existence is not public.
+  if (!allowed) throw new DomainError('auth/audience_token_required', 'This deployment needs an access token');
+  return { kind: 'deployment', deploymentId: deployment.id, slug: deployment.slug };
+}
+
+async function deploymentAudience(db: Db, page: PageRow, deploymentId: string): Promise<Audience> {
+  const [deployment] = await db
+    .select({ id: deployments.id, slug: deployments.slug })
+    .from(deployments)
+    .where(and(eq(deployments.pageId, page.id), eq(deployments.id, deploymentId)));
+  if (!deployment) throw new DomainError('auth/unauthenticated', 'The access token is invalid, expired or revoked');
+  return { kind: 'deployment', deploymentId: deployment.id, slug: deployment.slug };
+}

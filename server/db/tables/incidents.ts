@@ -1,0 +1,67 @@
+import { index, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { componentStatusEnum, impactEnum, incidentRoleEnum, incidentStatusEnum, severityEnum, visibilityEnum } from './enums.js';
+import { components } from './catalog.js';
+import { pages } from './pages.js';
+
+export const incidents = pgTable(
+  'incidents',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    pageId: uuid().notNull().references(() => pages.id, { onDelete: 'cascade' }),
+    title: text().notNull(),
+    status: incidentStatusEnum().notNull(),
+    impact: impactEnum().notNull().default('none'),
+    visibility: visibilityEnum().notNull().default('public'),
+    // Staff only from here on.
+    severity: severityEnum(),
+    warRoomUrl: text(),
+    nextUpdateDueAt: timestamp({ withTimezone: true }),
+    // Public again.
+    startedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    resolvedAt: timestamp({ withTimezone: true }),
+    postmortemBody: text(),
+    postmortemPublishedAt: timestamp({ withTimezone: true }),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('incidents_page_started').on(t.pageId, t.startedAt, t.id)],
+);
+
+export const incidentUpdates = pgTable(
+  'incident_updates',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    incidentId: uuid().notNull().references(() => incidents.id, { onDelete: 'cascade' }),
+    status: incidentStatusEnum().notNull(),
+    message: text().notNull(),
+    /** Staff only, never rendered for another audience. */
+    internalNote: text(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdBy: text(),
+  },
+  (t) => [index('incident_updates_incident').on(t.incidentId, t.createdAt)],
+);
+
+/** A component an incident affects, with the status the incident gave it. */
+export const incidentComponents = pgTable(
+  'incident_components',
+  {
+    incidentId: uuid().notNull().references(() => incidents.id, { onDelete: 'cascade' }),
+    componentId: uuid().notNull().references(() => components.id, { onDelete: 'cascade' }),
+    status: componentStatusEnum().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.incidentId, t.componentId] }), index('incident_components_component').on(t.componentId)],
+);
+
+export const incidentRoles = pgTable(
+  'incident_roles',
+  {
+    incidentId: uuid().notNull().references(() => incidents.id, { onDelete: 'cascade' }),
+    role: incidentRoleEnum().notNull(),
+    assignee: text().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.incidentId, t.role] })],
+);
+
+export type IncidentRow = typeof incidents.$inferSelect;
+export type IncidentUpdateRow = typeof incidentUpdates.$inferSelect;

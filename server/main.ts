@@ -1,0 +1,39 @@
+import pino from 'pino';
+import { createYogaApp } from './app.js';
+import { ensureAdmin, ensureDefaultPage } from './bootstrap.js';
+import { loadConfig } from './config.js';
+import { openDatabase } from './db/client.js';
+import { createHttpServer } from './http.js';
+import { seedDemo } from './seed.js';
+
+const config = loadConfig();
+const logger = pino({ level: config.LOG_LEVEL });
+
+const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR });
+logger.info({ storage: database.kind, dataDir: database.kind === 'pglite' ? config.DATA_DIR : undefined }, 'database ready');
+
+const { page, created } = await ensureDefaultPage(database.db);
+if (created && config.SEED === 'true') {
+  await seedDemo(database.db, page);
+  logger.info('seeded demo data');
+}
+const admin = await ensureAdmin(database.db, page, config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
+if (admin?.generatedPassword) {
+  // Printed once, on the start that created the admin; it is stored only as a hash.
+  console.log(`\n  First admin created: ${admin.email} / ${admin.generatedPassword}\n  (set ADMIN_EMAIL and ADMIN_PASSWORD to choose them)\n`);
+}
+
+const yoga = createYogaApp({ database, logger, cookieSecure: config.COOKIE_SECURE === 'true' });
+const server = createHttpServer(yoga);
+server.listen(config.PORT, config.HOST, () => {
+  logger.info(`statushub listening on http://localhost:${config.PORT} (GraphQL at /graphql)`);
+});
+
+async function shutdown(signal: string) {
+  logger.info({ signal }, 'shutting down');
+  server.close();
+  await database.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

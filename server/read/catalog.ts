@@ -1,0 +1,68 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { componentGroups, components, deployments, type ComponentGroupRow, type ComponentRow, type DeploymentRow } from '../db/tables/index.js';
+import type { Viewer } from '../auth/viewer.js';
+import { componentVisible, groupVisible } from './visibility.js';
+
+/** Audience-filtered reads of deployments, groups and components. */
+
+export function listGroups(db: Db, viewer: Viewer, filter: { deploymentIds?: readonly string[] } = {}): Promise<ComponentGroupRow[]> {
+  return db
+    .select()
+    .from(componentGroups)
+    .where(
+      and(
+        eq(componentGroups.pageId, viewer.page.id),
+        filter.deploymentIds ? inArray(componentGroups.deploymentId, [...filter.deploymentIds]) : undefined,
+        groupVisible(viewer.audience),
+      ),
+    )
+    .orderBy(asc(componentGroups.sortOrder), asc(componentGroups.name));
+}
+
+export function listGroupsByIds(db: Db, viewer: Viewer, ids: readonly string[]): Promise<ComponentGroupRow[]> {
+  return db
+    .select()
+    .from(componentGroups)
+    .where(and(eq(componentGroups.pageId, viewer.page.id), inArray(componentGroups.id, [...ids]), groupVisible(viewer.audience)));
+}
+
+export function listComponents(db: Db, viewer: Viewer, filter: { ids?: readonly string[]; groupIds?: readonly string[] } = {}): Promise<ComponentRow[]> {
+  return db
+    .select()
+    .from(components)
+    .where(
+      and(
+        eq(components.pageId, viewer.page.id),
+        filter.ids ? inArray(components.id, [...filter.ids]) : undefined,
+        filter.groupIds ? inArray(components.groupId, [...filter.groupIds]) : undefined,
+        componentVisible(viewer.audience),
+      ),
+    )
+    .orderBy(asc(components.sortOrder), asc(components.name));
+}
+
+export async function findComponent(db: Db, viewer: Viewer, id: string): Promise<ComponentRow | undefined> {
+  return (await listComponents(db, viewer, { ids: [id] }))[0];
+}
+
+export async function findGroup(db: Db, viewer: Viewer, id: string): Promise<ComponentGroupRow | undefined> {
+  return (await listGroupsByIds(db, viewer, [id]))[0];
+}
+
+/** Staff see every deployment; a deployment's audience sees only its own; the public sees none. */
+export function listDeployments(db: Db, viewer: Viewer, ids?: readonly string[]): Promise<DeploymentRow[]> {
+  const { audience } = viewer;
+  if (audience.kind === 'public') return Promise.resolve([]);
+  return db
+    .select()
+    .from(deployments)
+    .where(
+      and(
+        eq(deployments.pageId, viewer.page.id),
+        audience.kind === 'deployment' ? eq(deployments.id, audience.deploymentId) : undefined,
+        ids ? inArray(deployments.id, [...ids]) : undefined,
+      ),
+    )
+    .orderBy(asc(deployments.sortOrder), asc(deployments.slug));
+}

@@ -1,0 +1,36 @@
+import type { Db } from './db/client.js';
+import type { PageRow } from './db/tables/index.js';
+import { systemViewer } from './bootstrap.js';
+import * as catalog from './services/catalog.js';
+import type { ServiceContext } from './services/context.js';
+
+/** A realistic demo page, written through the same services as everything else. */
+export async function seedDemo(db: Db, page: PageRow): Promise<void> {
+  const ctx: ServiceContext = { db, viewer: systemViewer(page, 'seed') };
+
+  const core = await catalog.createGroup(ctx, { name: 'Core platform', sortOrder: 1 });
+  const api = await catalog.createComponent(ctx, { name: 'API', groupId: core.id, sortOrder: 1, description: 'REST and GraphQL APIs' });
+  await catalog.createComponent(ctx, { name: 'Dashboard', groupId: core.id, sortOrder: 2 });
+  await catalog.createComponent(ctx, { name: 'Authentication', groupId: core.id, sortOrder: 3 });
+  const delivery = await catalog.createGroup(ctx, { name: 'Delivery', sortOrder: 2 });
+  await catalog.createComponent(ctx, { name: 'Push delivery', groupId: delivery.id, sortOrder: 1 });
+  await catalog.createComponent(ctx, { name: 'Email delivery', groupId: delivery.id, sortOrder: 2 });
+  await catalog.createComponent(ctx, { name: 'Webhooks', groupId: delivery.id, sortOrder: 3 });
+
+  const infra = await catalog.createGroup(ctx, { name: 'Infrastructure (internal)', visibility: 'internal', sortOrder: 9 });
+  await catalog.createComponent(ctx, { name: 'Primary database', groupId: infra.id, visibility: 'internal', sortOrder: 1 });
+  await catalog.createComponent(ctx, { name: 'Job queue', groupId: infra.id, visibility: 'internal', sortOrder: 2 });
+
+  const regions = [
+    { slug: 'us-1', name: 'US-1 (Virginia)', access: 'open' as const },
+    { slug: 'eu-1', name: 'EU-1 (Frankfurt)', access: 'open' as const },
+    { slug: 'ap-1', name: 'AP-1 (Singapore)', access: 'protected' as const },
+  ];
+  for (const [i, region] of regions.entries()) {
+    const deployment = await catalog.createDeployment(ctx, { ...region, sortOrder: i + 1 });
+    const group = await catalog.createGroup(ctx, { name: `${region.slug.toUpperCase()} services`, deploymentId: deployment.id, sortOrder: 10 + i });
+    await catalog.createComponent(ctx, { name: `${region.slug.toUpperCase()} API`, groupId: group.id, sortOrder: 1 });
+    await catalog.createComponent(ctx, { name: `${region.slug.toUpperCase()} Storage`, groupId: group.id, sortOrder: 2 });
+  }
+  void api;
+}

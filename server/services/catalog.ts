@@ -1,0 +1,214 @@
+import { and, count, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { componentGroups, components, deployments, type ComponentGroupRow, type ComponentRow, type DeploymentRow } from '../db/tables/index.js';
+import { DomainError, invalidInput, notFound } from '../domain/errors.js';
+import { id, inputSchema, text } from '../domain/validate.js';
+import { componentStatuses, deploymentAccesses, visibilities } from '../domain/vocabulary.js';
+import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
+
+/** Writes to deployments, component groups and components. */
+
+const deploymentInput = inputSchema(
+  {
+    slug: text.slug,
+    name: text.name,
+    description: text.description,
+    access: z.enum(deploymentAccesses),
+    sortOrder: z.number().int(),
+  },
+  { description: '', access: 'open', sortOrder: 0 },
+);
+
+const groupInput = inputSchema(
+  {
+    name: text.name,
+    description: text.description,
+    visibility: z.enum(visibilities),
+    deploymentId: id.nullable(),
+    sortOrder: z.number().int(),
+  },
+  { description: '', visibility: 'public', deploymentId: null, sortOrder: 0 },
+);
+
+const componentInput = inputSchema(
+  {
+    name: text.name,
+    description: text.description,
+    status: z.enum(componentStatuses),
+    visibility: z.enum(visibilities),
+    groupId: id.nullable(),
+    sortOrder: z.number().int(),
+  },
+  { description: '', status: 'operational', visibility: 'public', groupId: null, sortOrder: 0 },
+);
+
+type CreateInput<S extends { create: (i: never) => unknown }> = Parameters<S['create']>[0];
+type PatchInput<S extends { patch: (i: never) => unknown }> = Parameters<S['patch']>[0];
+
+async function lockDeployment(w: Writer, ctx: ServiceContext, deploymentId: string): Promise<DeploymentRow> {
+  const [row] = await w.tx
+    .select()
+    .from(deployments)
+    .where(and(eq(deployments.id, deploymentId), eq(deployments.pageId, ctx.viewer.page.id)))
+    .for('update');
+  if (!row) throw notFound('deployment');
+  return row;
+}
+
+async function lockGroup(w: Writer, ctx: ServiceContext, groupId: string): Promise<ComponentGroupRow> {
+  const [row] = await w.tx
+    .select()
+    .from(componentGroups)
+    .where(and(eq(componentGroups.id, groupId), eq(componentGroups.pageId, ctx.viewer.page.id)))
+    .for('update');
+  if (!row) throw notFound('group');
+  return row;
+}
+
+export async function lockComponent(w: Writer, ctx: ServiceContext, componentId: string): Promise<ComponentRow> {
+  const [row] = await w.tx
+    .select()
+    .from(components)
+    .where(and(eq(components.id, componentId), eq(components.pageId, ctx.viewer.page.id)))
+    .for('update');
+  if (!row) throw notFound('component');
+  return row;
+}
+
+async function assertSlugFree(w: Writer, ctx: ServiceContext, slug: string, exceptId?: string): Promise<void> {
+  const [taken] = await w.tx
+    .select({ id: deployments.id })
+    .from(deployments)
+    .where(and(eq(deployments.pageId, ctx.viewer.page.id), eq(deployments.slug, slug)));
+  if (taken && taken.id !== exceptId) throw new DomainError('deployment/slug_taken', `A deployment with slug "${slug}" already exists`, { field: 'slug' });
+}
+
+// ── deployments ────────────────────────────────────────────────────────────────
+
+export async function createDeployment(ctx: ServiceContext, input: CreateInput<typeof deploymentInput>): Promise<DeploymentRow> {
+  requirePermission(ctx, 'write:components');
+  const data = deploymentInput.create(input);
+  return transact(ctx, async (w) => {
+    await assertSlugFree(w, ctx, data.slug);
+    const [row] = await w.tx.insert(deployments).values({ ...data, pageId: ctx.viewer.page.id }).returning();
+    await w.record({ action: 'deployment.created', entityType: 'deployment', entityId: row!.id, after: row });
+    return row!;
+  });
+}
+
+export async function updateDeployment(ctx: ServiceContext, deploymentId: string, patch: PatchInput<typeof deploymentInput>): Promise<DeploymentRow> {
+  requirePermission(ctx, 'write:components');
+  const data = deploymentInput.patch(patch);
+  return transact(ctx, async (w) => {
+    const before = await lockDeployment(w, ctx, deploymentId);
+    if (data.slug !== undefined) await assertSlugFree(w, ctx, data.slug, deploymentId);
+    const [row] = await w.tx.update(deployments).set(data).where(eq(deployments.id, deploymentId)).returning();
+    await w.record({ action: 'deployment.updated', entityType: 'deployment', entityId: deploymentId, before, after: row });
+    return row!;
+  });
+}
+
+export async function deleteDeployment(ctx: ServiceContext, deploymentId: string): Promise<DeploymentRow> {
+  requirePermission(ctx, 'write:components');
+  return transact(ctx, async (w) => {
+    const before = await lockDeployment(w, ctx, deploymentId);
+    const [owned] = await w.tx.select({ n: count() }).from(componentGroups).where(eq(componentGroups.deploymentId, deploymentId));
+    if (owned!.n > 0) throw new DomainError('deployment/has_groups', 'Move or delete the deployment\'s groups first');
+    await w.tx.delete(deployments).where(eq(deployments.id, deploymentId));
+    await w.record({ action: 'deployment.deleted', entityType: 'deployment', entityId: deploymentId, before });
+    return before;
+  });
+}
+
+// ── groups ─────────────────────────────────────────────────────────────────────
+
+export async function createGroup(ctx: ServiceContext, input: CreateInput<typeof groupInput>): Promise<ComponentGroupRow> {
+  requirePermission(ctx, 'write:components');
+  const data = groupInput.create(input);
+  return transact(ctx, async (w) => {
+    if (data.deploymentId) await lockDeployment(w, ctx, data.deploymentId).catch(() => Promise.reject(invalidInput('deploymentId', 'no such deployment')));
+    const [row] = await w.tx.insert(componentGroups).values({ ...data, pageId: ctx.viewer.page.id }).returning();
+    await w.record({ action: 'group.created', entityType: 'group', entityId: row!.id, after: row });
+    return row!;
+  });
+}
+
+export async function updateGroup(ctx: ServiceContext, groupId: string, patch: PatchInput<typeof groupInput>): Promise<ComponentGroupRow> {
+  requirePermission(ctx, 'write:components');
+  const data = groupInput.patch(patch);
+  return transact(ctx, async (w) => {
+    const before = await lockGroup(w, ctx, groupId);
+    if (data.deploymentId) await lockDeployment(w, ctx, data.deploymentId).catch(() => Promise.reject(invalidInput('deploymentId', 'no such deployment')));
+    const [row] = await w.tx.update(componentGroups).set(data).where(eq(componentGroups.id, groupId)).returning();
+    await w.record({ action: 'group.updated', entityType: 'group', entityId: groupId, before, after: row });
+    return row!;
+  });
+}
+
+export async function deleteGroup(ctx: ServiceContext, groupId: string): Promise<ComponentGroupRow> {
+  requirePermission(ctx, 'write:components');
+  return transact(ctx, async (w) => {
+    const before = await lockGroup(w, ctx, groupId);
+    const [held] = await w.tx.select({ n: count() }).from(components).where(eq(components.groupId, groupId));
+    if (held!.n > 0) throw new DomainError('group/has_components', 'Move or delete the group\'s components first');
+    await w.tx.delete(componentGroups).where(eq(componentGroups.id, groupId));
+    await w.record({ action: 'group.deleted', entityType: 'group', entityId: groupId, before });
+    return before;
+  });
+}
+
+// ── components ─────────────────────────────────────────────────────────────────
+
+export async function createComponent(ctx: ServiceContext, input: CreateInput<typeof componentInput>): Promise<ComponentRow> {
+  requirePermission(ctx, 'write:components');
+  const data = componentInput.create(input);
+  return transact(ctx, async (w) => {
+    if (data.groupId) await lockGroup(w, ctx, data.groupId).catch(() => Promise.reject(invalidInput('groupId', 'no such group')));
+    const [row] = await w.tx.insert(components).values({ ...data, pageId: ctx.viewer.page.id }).returning();
+    await w.record({ action: 'component.created', entityType: 'component', entityId: row!.id, after: row });
+    return row!;
+  });
+}
+
+export async function updateComponent(ctx: ServiceContext, componentId: string, patch: PatchInput<typeof componentInput>): Promise<ComponentRow> {
+  requirePermission(ctx, 'write:components');
+  const data = componentInput.patch(patch);
+  return transact(ctx, async (w) => {
+    const before = await lockComponent(w, ctx, componentId);
+    if (data.groupId) await lockGroup(w, ctx, data.groupId).catch(() => Promise.reject(invalidInput('groupId', 'no such group')));
+    const [row] = await w.tx
+      .update(components)
+      .set({ ...data, updatedAt: sql`now()` })
+      .where(eq(components.id, componentId))
+      .returning();
+    await w.record({ action: 'component.updated', entityType: 'component', entityId: componentId, before, after: row });
+    return row!;
+  });
+}
+
+/** Quick status change (and what incidents and maintenance call for each affected component). */
+export async function setComponentStatus(ctx: ServiceContext, componentId: string, status: string): Promise<ComponentRow> {
+  return updateComponent(ctx, componentId, { status: status as ComponentRow['status'] });
+}
+
+export async function deleteComponent(ctx: ServiceContext, componentId: string): Promise<ComponentRow> {
+  requirePermission(ctx, 'write:components');
+  return transact(ctx, async (w) => {
+    const before = await lockComponent(w, ctx, componentId);
+    await w.tx.delete(components).where(eq(components.id, componentId));
+    await w.record({ action: 'component.deleted', entityType: 'component', entityId: componentId, before });
+    return before;
+  });
+}
+
+/**
+ * Set a component's status inside a larger write (incident, maintenance), recording the change.
+ * Returns the row unchanged when the status already matches.
+ */
+export async function applyComponentStatus(w: Writer, ctx: ServiceContext, componentId: string, status: ComponentRow['status'], cause: string): Promise<ComponentRow> {
+  const before = await lockComponent(w, ctx, componentId);
+  if (before.status === status) return before;
+  const [row] = await w.tx.update(components).set({ status, updatedAt: sql`now()` }).where(eq(components.id, componentId)).returning();
+  await w.record({ action: 'component.status_changed', entityType: 'component', entityId: componentId, before, after: { ...row, cause } });
+  return row!;
+}

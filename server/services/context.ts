@@ -1,0 +1,68 @@
+import { sql } from 'drizzle-orm';
+import type { Db, Tx } from '../db/client.js';
+import { events } from '../db/tables/index.js';
+import { actorRef, can, type Permission, type Viewer } from '../auth/viewer.js';
+import { forbidden } from '../domain/errors.js';
+
+/** Told the sequence numbers a transaction appended, once it has committed. */
+export type CommitListener = (seqs: number[]) => void;
+
+/** What every service function is called with. */
+export interface ServiceContext {
+  db: Db;
+  viewer: Viewer;
+  onCommit?: CommitListener;
+}
+
+export interface EventInput {
+  action: string;
+  entityType: string;
+  entityId: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface Writer {
+  tx: Tx;
+  /** Append an event row in this transaction. */
+  record(event: EventInput): Promise<number>;
+}
+
+// Any constant works; it only has to be the same in every node.
+const eventLockKey = 727_275;
+
+/**
+ * One transaction = the rows + their event rows. Events are published only after commit,
+ * so a rolled-back write publishes nothing.
+ */
+export async function transact<T>(ctx: ServiceContext, work: (writer: Writer) => Promise<T>): Promise<T> {
+  const seqs: number[] = [];
+  const actor = actorRef(ctx.viewer.actor);
+  const result = await ctx.db.transaction(async (tx) => {
+    let locked = false;
+    const writer: Writer = {
+      tx,
+      async record(event) {
+        if (!locked) {
+          // NOTE: held until commit, so sequence numbers become visible in the order they are
+          // allocated; readers that resume "after seq N" can never skip a late committer.
+          await tx.execute(sql`select pg_advisory_xact_lock(${eventLockKey})`);
+          locked = true;
+        }
+        const [row] = await tx
+          .insert(events)
+          .values({ pageId: ctx.viewer.page.id, ...actor, ...event, before: event.before ?? null, after: event.after ?? null })
+          .returning({ seq: events.seq });
+        seqs.push(row!.seq);
+        return row!.seq;
+      },
+    };
+    return work(writer);
+  });
+  if (seqs.length) ctx.onCommit?.(seqs);
+  return result;
+}
+
+export function requirePermission(ctx: ServiceContext, permission: Permission): void {
+  if (!can(ctx.viewer, permission)) throw forbidden();
+}
