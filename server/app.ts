@@ -7,6 +7,7 @@ import { credentialsFromRequest, resolveViewer } from './auth/resolve-viewer.js'
 import { createGraphQLContext, type GraphQLContext } from './context.js';
 import type { Database } from './db/client.js';
 import type { CommitListener } from './services/context.js';
+import { useInputErrorCodes } from './error-codes-plugin.js';
 
 export interface HubOptions {
   database: Database;
@@ -35,6 +36,7 @@ export function createYogaApp({ database, logger, onCommit, cookieSecure = false
       useCookies(),
       // "Did you mean …" suggestions would name fields a caller never asked about.
       blockFieldSuggestionsPlugin(),
+      useInputErrorCodes(),
     ],
   });
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNull, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { apiTokens, audienceTokens, deployments, pages, sessions, users, type PageRow } from '../db/tables/index.js';
 import { DomainError } from '../domain/errors.js';
@@ -25,7 +25,7 @@ export function credentialsFromRequest(request: Request): Credentials {
   const cookies = parseCookies(request.headers.get('cookie'));
   const auth = request.headers.get('authorization');
   return {
-    host: request.headers.get('host'),
+    host: request.headers.get('host') ?? url.host,
     pageSlug: request.headers.get('x-statushub-page') ?? url.searchParams.get('page'),
     audience: request.headers.get('x-statushub-audience') ?? url.searchParams.get('audience'),
     sessionToken: cookies.get(sessionCookie) ?? null,
@@ -62,7 +62,7 @@ async function resolvePage(db: Db, { host, pageSlug }: Credentials): Promise<Pag
     .select()
     .from(pages)
     .where(hostname ? or(eq(pages.customDomain, hostname), eq(pages.isDefault, true)) : eq(pages.isDefault, true))
-    .orderBy(desc(eq(pages.customDomain, hostname ?? '')), asc(pages.createdAt))
+    .orderBy(desc(sql`coalesce(${pages.customDomain} = ${hostname ?? ''}, false)`), asc(pages.createdAt))
     .limit(1);
   if (page) return page;
   const [first] = await db.select().from(pages).orderBy(asc(pages.createdAt)).limit(1);

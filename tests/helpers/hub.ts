@@ -53,7 +53,9 @@ export async function startTestHub(): Promise<TestHub> {
       if (options.audience) headers['x-statushub-audience'] = options.audience;
       if (options.token) headers.authorization = `Bearer ${options.token}`;
       if (options.cookie) headers.cookie = options.cookie;
-      const response = await yoga.fetch('http://hub.test/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      // Host is a forbidden fetch header: a custom domain goes into the URL instead.
+      const origin = `http://${options.headers?.host ?? 'hub.test'}`;
+      const response = await yoga.fetch(`${origin}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
       return Object.assign(await response.json(), { status: response.status, headers: response.headers });
     },
     async apiToken(scopes) {
