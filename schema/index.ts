@@ -6,5 +6,11 @@ import './page.js';
 import './deployment.js';
 import './component-group.js';
 import './component.js';
+import './incident.js';
+import './template.js';
+import './maintenance.js';
+import './staff.js';
+import './token.js';
+import './event.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

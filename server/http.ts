@@ -12,7 +12,11 @@ export const webDist = fileURLToPath(new URL('../web/dist', import.meta.url));
  */
 export function createHttpServer(yoga: Yoga): Server {
   const hasWeb = existsSync(webDist);
-  const assets = hasWeb ? sirv(webDist, { single: true, etag: true, gzip: true }) : null;
+  // gzip/brotli: serve the .gz/.br files the web build writes beside each asset.
+  // Vite's hashed files never change; a missing one is a 404, not the app's HTML.
+  const hashed = hasWeb ? sirv(webDist, { etag: true, gzip: true, brotli: true, maxAge: 31_536_000, immutable: true }) : null;
+  // index.html for every client-side route, revalidated so a new build is picked up at once.
+  const assets = hasWeb ? sirv(webDist, { single: true, etag: true, gzip: true, brotli: true, maxAge: 0 }) : null;
   return createServer((req, res) => {
     const path = req.url?.split('?')[0] ?? '/';
     if (path === '/graphql' || path.startsWith('/graphql/')) return void yoga(req, res);
@@ -20,9 +24,9 @@ export function createHttpServer(yoga: Yoga): Server {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       return;
     }
-    if (assets) return void assets(req, res, () => {
-      res.writeHead(404).end('Not found');
-    });
+    const notFound = () => void res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+    if (hashed && path.startsWith('/assets/')) return void hashed(req, res, notFound);
+    if (assets) return void assets(req, res, notFound);
     res.writeHead(503, { 'content-type': 'text/plain' }).end('The web app is not built: run `npm run build:web`.');
   });
 }

@@ -5,6 +5,8 @@ import { loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
 import { createHttpServer } from './http.js';
 import { seedDemo } from './seed.js';
+import { pages } from './db/tables/index.js';
+import { startMaintenanceTicker } from './workers/maintenance.js';
 
 const config = loadConfig();
 const logger = pino({ level: config.LOG_LEVEL });
@@ -25,6 +27,8 @@ if (admin?.generatedPassword) {
 
 const yoga = createYogaApp({ database, logger, cookieSecure: config.COOKIE_SECURE === 'true' });
 const server = createHttpServer(yoga);
+// Scheduled maintenance starts and ends on time, every page, every 15 seconds.
+const maintenanceTicker = startMaintenanceTicker(database.db, () => database.db.select().from(pages), 15_000, { logger });
 server.listen(config.PORT, config.HOST, () => {
   logger.info(`statushub listening on http://localhost:${config.PORT} (GraphQL at /graphql)`);
 });
@@ -32,6 +36,7 @@ server.listen(config.PORT, config.HOST, () => {
 async function shutdown(signal: string) {
   logger.info({ signal }, 'shutting down');
   server.close();
+  await maintenanceTicker.stop();
   await database.close();
   process.exit(0);
 }

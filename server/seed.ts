@@ -2,7 +2,9 @@ import type { Db } from './db/client.js';
 import type { PageRow } from './db/tables/index.js';
 import { systemViewer } from './bootstrap.js';
 import * as catalog from './services/catalog.js';
+import * as maintenance from './services/maintenance.js';
 import type { ServiceContext } from './services/context.js';
+import { seedIncidentHistory, seedTemplates } from './seed-incidents.js';
 
 /** A realistic demo page, written through the same services as everything else. */
 export async function seedDemo(db: Db, page: PageRow): Promise<void> {
@@ -32,5 +34,18 @@ export async function seedDemo(db: Db, page: PageRow): Promise<void> {
     await catalog.createComponent(ctx, { name: `${region.slug.toUpperCase()} API`, groupId: group.id, sortOrder: 1 });
     await catalog.createComponent(ctx, { name: `${region.slug.toUpperCase()} Storage`, groupId: group.id, sortOrder: 2 });
   }
+  await seedTemplates(ctx);
+  await seedIncidentHistory(ctx);
   void api;
+
+  // Next week, 02:00–04:00 UTC: the ticker moves it along on time.
+  const start = new Date(Date.now() + 7 * 86_400_000);
+  start.setUTCHours(2, 0, 0, 0);
+  await maintenance.createMaintenance(ctx, {
+    title: 'Database upgrade',
+    body: 'We are upgrading our primary database. The API may respond slowly for a few minutes during the window.',
+    scheduledStart: start,
+    scheduledEnd: new Date(start.getTime() + 2 * 3_600_000),
+    componentIds: [api.id],
+  });
 }

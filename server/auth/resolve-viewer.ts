@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { apiTokens, audienceTokens, deployments, pages, sessions, users, type PageRow } from '../db/tables/index.js';
 import { DomainError } from '../domain/errors.js';
@@ -80,7 +80,10 @@ async function resolveActor(db: Db, page: PageRow, { sessionToken, bearer }: Cre
         .select()
         .from(apiTokens)
         .where(and(eq(apiTokens.tokenHash, hash), eq(apiTokens.pageId, page.id), isNull(apiTokens.revokedAt), or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now))));
-      if (token) return { type: 'api_token', id: token.id, name: token.name, scopes: token.scopes as TokenScope[] };
+      if (token) {
+        if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= lastUsedResolutionMs) await touchApiToken(db, token.id, now);
+        return { type: 'api_token', id: token.id, name: token.name, scopes: token.scopes as TokenScope[] };
+      }
     } else if (kind === 'audience') {
       const [token] = await db
         .select()
@@ -101,6 +104,21 @@ async function resolveActor(db: Db, page: PageRow, { sessionToken, bearer }: Cre
     if (row) return { type: 'user', id: row.user.id, name: row.user.name, email: row.user.email, role: row.user.role };
   }
   return { type: 'anonymous' };
+}
+
+// lastUsedAt is written at most once a minute per token: a busy tool costs no write per request.
+const lastUsedResolutionMs = 60_000;
+
+async function touchApiToken(db: Db, tokenId: string, now: Date): Promise<void> {
+  try {
+    // The condition repeats the check so concurrent requests race to one write, not many.
+    await db
+      .update(apiTokens)
+      .set({ lastUsedAt: now })
+      .where(and(eq(apiTokens.id, tokenId), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, new Date(now.getTime() - lastUsedResolutionMs)))));
+  } catch {
+    // Bookkeeping only: never fail the request over it.
+  }
 }
 
 async function resolveAudience(db: Db, page: PageRow, actor: Actor, requested: string | null | undefined): Promise<Audience> {

@@ -1,8 +1,10 @@
 import DataLoader from 'dataloader';
 import type { Db } from '../db/client.js';
-import type { ComponentGroupRow, ComponentRow, DeploymentRow } from '../db/tables/index.js';
+import type { ComponentGroupRow, ComponentRow, DeploymentRow, IncidentUpdateRow } from '../db/tables/index.js';
 import type { Viewer } from '../auth/viewer.js';
 import { listComponents, listDeployments, listGroups, listGroupsByIds } from './catalog.js';
+import { listAffectedComponents, listRolesOfIncidents, listUpdatesOfIncidents, type AffectedComponent, type IncidentRoleAssignment } from './incidents.js';
+import { listMaintenanceComponents, type MaintenanceComponentRow } from './maintenance.js';
 
 /**
  * Per-request batch loaders. Each one is built for one viewer and calls the audience-filtered
@@ -33,6 +35,10 @@ export function createLoaders(db: Db, viewer: Viewer) {
     groupsByDeployment: groupedLoader<ComponentGroupRow>((deploymentIds) => listGroups(db, viewer, { deploymentIds }), (g) => g.deploymentId!),
     group: byIdLoader<ComponentGroupRow>((ids) => listGroupsByIds(db, viewer, ids)),
     deployment: byIdLoader<DeploymentRow>((ids) => listDeployments(db, viewer, ids)),
+    updatesByIncident: groupedLoader<IncidentUpdateRow>((ids) => listUpdatesOfIncidents(db, viewer, ids), (u) => u.incidentId),
+    affectedComponentsByIncident: groupedLoader<AffectedComponent>((ids) => listAffectedComponents(db, viewer, ids), (a) => a.incidentId),
+    rolesByIncident: groupedLoader<IncidentRoleAssignment>((ids) => listRolesOfIncidents(db, viewer, ids), (r) => r.incidentId),
+    componentsByMaintenance: groupedLoader<MaintenanceComponentRow>((ids) => listMaintenanceComponents(db, viewer, ids), (c) => c.maintenanceId),
   };
 }
 

@@ -63,3 +63,5 @@ export const audienceTokens = pgTable('audience_tokens', {
 
 export type UserRow = typeof users.$inferSelect;
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
+export type AudienceTokenRow = typeof audienceTokens.$inferSelect;
+export type SessionRow = typeof sessions.$inferSelect;

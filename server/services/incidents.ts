@@ -1,0 +1,497 @@
+import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import {
+  components,
+  incidentComponents,
+  incidentRoles,
+  incidents,
+  incidentUpdates,
+  maintenanceComponents,
+  maintenances,
+  templates,
+  type IncidentRow,
+  type IncidentUpdateRow,
+} from '../db/tables/index.js';
+import { DomainError, InvalidInputError, invalidInput, notFound, type FieldIssue } from '../domain/errors.js';
+import { id, inputSchema, parseInput, text } from '../domain/validate.js';
+import {
+  componentStatuses,
+  impacts,
+  incidentRoles as roleNames,
+  severities,
+  updateStatuses,
+  visibilities,
+  worstComponentStatus,
+  type ComponentStatus,
+  type IncidentRole,
+} from '../domain/vocabulary.js';
+import { actorRef } from '../auth/viewer.js';
+import { applyComponentStatus } from './catalog.js';
+import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
+import { renderTemplate, type TemplateVars } from './templates.js';
+
+/** Writes to incidents: their timeline, affected components, roles and postmortem. */
+
+const closedStatuses = ['resolved', 'postmortem'] as const;
+const isClosed = (status: IncidentRow['status']) => (closedStatuses as readonly string[]).includes(status);
+
+// ── input ──────────────────────────────────────────────────────────────────────
+
+const roleList = z
+  .array(z.object({ role: z.enum(roleNames), assignee: text.name }))
+  .max(roleNames.length, `must list at most ${roleNames.length} roles`)
+  .superRefine((roles, issue) => {
+    const seen = new Set<string>();
+    roles.forEach((r, i) => {
+      if (seen.has(r.role)) issue.addIssue({ code: 'custom', path: [i, 'role'], message: 'is assigned twice' });
+      seen.add(r.role);
+    });
+  });
+
+const componentList = z
+  .array(z.object({ componentId: id, status: z.enum(componentStatuses) }))
+  .max(500, 'must list at most 500 components')
+  .superRefine((list, issue) => {
+    const seen = new Set<string>();
+    list.forEach((c, i) => {
+      if (seen.has(c.componentId)) issue.addIssue({ code: 'custom', path: [i, 'componentId'], message: 'is listed twice' });
+      seen.add(c.componentId);
+    });
+  });
+
+const templateVars = z.object({
+  service: z.string().max(200).nullish(),
+  impact: z.string().max(200).nullish(),
+  next_update: z.string().max(200).nullish(),
+});
+
+const createInput = inputSchema(
+  {
+    // Optional because a template can supply them; required otherwise (checked after rendering).
+    title: text.title.optional(),
+    message: text.message.optional(),
+    templateId: id.nullable(),
+    templateVars: templateVars.nullable(),
+    status: z.enum(updateStatuses).optional(),
+    impact: z.enum(impacts).optional(),
+    visibility: z.enum(visibilities),
+    severity: z.enum(severities).nullable(),
+    warRoomUrl: text.url.nullable(),
+    nextUpdateDueAt: z.date().nullable(),
+    roles: roleList,
+    components: componentList,
+    internalNote: text.note.nullable(),
+  },
+  { templateId: null, templateVars: null, visibility: 'public', severity: null, warRoomUrl: null, nextUpdateDueAt: null, roles: [], components: [], internalNote: null },
+);
+
+const updateInput = inputSchema(
+  {
+    status: z.enum(updateStatuses),
+    message: text.message,
+    internalNote: text.note.nullable(),
+    /** When given, the complete new set of affected components. */
+    components: componentList.optional(),
+    nextUpdateDueAt: z.date().nullable().optional(),
+  },
+  { internalNote: null },
+);
+
+const patchInput = inputSchema(
+  {
+    title: text.title,
+    impact: z.enum(impacts),
+    severity: z.enum(severities).nullable(),
+    visibility: z.enum(visibilities),
+    warRoomUrl: text.url.nullable(),
+    nextUpdateDueAt: z.date().nullable(),
+    roles: roleList,
+  },
+  {},
+);
+
+const resolveInput = inputSchema({ message: text.message, internalNote: text.note.nullable() }, { message: 'This incident has been resolved.', internalNote: null });
+
+const postmortemInput = inputSchema({ body: text.body.trim().min(1, 'must not be empty') }, {});
+
+const backfillInput = inputSchema(
+  {
+    title: text.title,
+    impact: z.enum(impacts),
+    visibility: z.enum(visibilities),
+    severity: z.enum(severities).nullable(),
+    warRoomUrl: text.url.nullable(),
+    roles: roleList,
+    components: componentList,
+    startedAt: z.date(),
+    resolvedAt: z.date(),
+    updates: z
+      .array(z.object({ status: z.enum(updateStatuses), message: text.message, internalNote: text.note.nullish(), at: z.date() }))
+      .min(1, 'must have at least one update')
+      .max(200, 'must have at most 200 updates'),
+    postmortem: text.body.nullable(),
+  },
+  { impact: 'none', visibility: 'public', severity: null, warRoomUrl: null, roles: [], components: [], postmortem: null },
+);
+
+type CreateInput<S extends { create: (i: never) => unknown }> = Parameters<S['create']>[0];
+type PatchInput<S extends { patch: (i: never) => unknown }> = Parameters<S['patch']>[0];
+
+export type CreateIncidentInput = CreateInput<typeof createInput>;
+export type IncidentUpdateInput = CreateInput<typeof updateInput>;
+export type IncidentPatch = PatchInput<typeof patchInput>;
+export type BackfillIncidentInput = CreateInput<typeof backfillInput>;
+
+type AffectedInput = { componentId: string; status: ComponentStatus }[];
+type RolesInput = { role: IncidentRole; assignee: string }[];
+
+/** An incident as the event log records it: the row plus what hangs off it. */
+export interface IncidentRecord extends IncidentRow {
+  components: { componentId: string; status: ComponentStatus }[];
+  roles: { role: IncidentRole; assignee: string }[];
+}
+
+// ── helpers ────────────────────────────────────────────────────────────────────
+
+const emptyToNull = (note: string | null | undefined) => (note && note.trim() ? note : null);
+
+async function lockIncident(w: Writer, ctx: ServiceContext, incidentId: string): Promise<IncidentRow> {
+  // A malformed id cannot exist: same answer as a missing one.
+  if (!id.safeParse(incidentId).success) throw notFound('incident');
+  const [row] = await w.tx
+    .select()
+    .from(incidents)
+    .where(and(eq(incidents.id, incidentId), eq(incidents.pageId, ctx.viewer.page.id)))
+    .for('update');
+  if (!row) throw notFound('incident');
+  return row;
+}
+
+/** Every component must be this page's; all unknown ones are named, by their list position. */
+async function assertComponentsExist(w: Writer, ctx: ServiceContext, list: AffectedInput, field = 'components'): Promise<void> {
+  if (!list.length) return;
+  const found = await w.tx
+    .select({ id: components.id })
+    .from(components)
+    .where(and(eq(components.pageId, ctx.viewer.page.id), inArray(components.id, list.map((c) => c.componentId))));
+  const known = new Set(found.map((c) => c.id));
+  const issues: FieldIssue[] = list.flatMap((c, i) => (known.has(c.componentId) ? [] : [{ field: `${field}.${i}.componentId`, message: 'no such component' }]));
+  if (issues.length) throw new InvalidInputError(issues);
+}
+
+async function loadRecord(w: Writer, row: IncidentRow): Promise<IncidentRecord> {
+  const affected = await w.tx
+    .select({ componentId: incidentComponents.componentId, status: incidentComponents.status })
+    .from(incidentComponents)
+    .where(eq(incidentComponents.incidentId, row.id))
+    .orderBy(asc(incidentComponents.componentId));
+  const roles = await w.tx
+    .select({ role: incidentRoles.role, assignee: incidentRoles.assignee })
+    .from(incidentRoles)
+    .where(eq(incidentRoles.incidentId, row.id))
+    .orderBy(asc(incidentRoles.role));
+  return { ...row, components: affected, roles };
+}
+
+async function replaceAffected(w: Writer, incidentId: string, list: AffectedInput): Promise<void> {
+  await w.tx.delete(incidentComponents).where(eq(incidentComponents.incidentId, incidentId));
+  if (list.length) await w.tx.insert(incidentComponents).values(list.map((c) => ({ incidentId, ...c })));
+}
+
+async function replaceRoles(w: Writer, incidentId: string, roles: RolesInput): Promise<void> {
+  await w.tx.delete(incidentRoles).where(eq(incidentRoles.incidentId, incidentId));
+  if (roles.length) await w.tx.insert(incidentRoles).values(roles.map((r) => ({ incidentId, ...r })));
+}
+
+/** Give components the status this (open) incident says they have. */
+async function applyAffected(w: Writer, ctx: ServiceContext, incidentId: string, list: AffectedInput): Promise<void> {
+  // NOTE: sorted, so two writers touching the same components lock them in the same order.
+  for (const c of [...list].sort((a, b) => (a.componentId < b.componentId ? -1 : 1))) {
+    await applyComponentStatus(w, ctx, c.componentId, c.status, `incident:${incidentId}`);
+  }
+}
+
+/**
+ * Put components back to what still affects them once an incident lets go: the worst status among
+ * the other unresolved incidents that list them, `under_maintenance` under an in-progress
+ * maintenance, `operational` when nothing does. Call after the incident's own rows are updated.
+ */
+async function settleComponents(w: Writer, ctx: ServiceContext, incidentId: string, componentIds: string[]): Promise<void> {
+  const ids = [...new Set(componentIds)].sort();
+  if (!ids.length) return;
+  // NOTE: lock the components before reading what holds them. Two incidents on one component
+  // resolved at the same time would otherwise each see the other still open, and the component
+  // would stay degraded; with the lock the second one reads the first's committed state.
+  await w.tx.select({ id: components.id }).from(components).where(inArray(components.id, ids)).orderBy(asc(components.id)).for('update');
+  const fromIncidents = await w.tx
+    .select({ componentId: incidentComponents.componentId, status: incidentComponents.status })
+    .from(incidentComponents)
+    .innerJoin(incidents, eq(incidents.id, incidentComponents.incidentId))
+    .where(
+      and(
+        eq(incidents.pageId, ctx.viewer.page.id),
+        inArray(incidentComponents.componentId, ids),
+        notInArray(incidents.status, [...closedStatuses]),
+      ),
+    );
+  const fromMaintenance = await w.tx
+    .select({ componentId: maintenanceComponents.componentId })
+    .from(maintenanceComponents)
+    .innerJoin(maintenances, eq(maintenances.id, maintenanceComponents.maintenanceId))
+    .where(and(eq(maintenances.pageId, ctx.viewer.page.id), inArray(maintenanceComponents.componentId, ids), eq(maintenances.status, 'in_progress')));
+  const still = new Map<string, ComponentStatus[]>(ids.map((c) => [c, []]));
+  for (const r of fromIncidents) still.get(r.componentId)!.push(r.status);
+  for (const r of fromMaintenance) still.get(r.componentId)!.push('under_maintenance');
+  for (const componentId of ids) {
+    await applyComponentStatus(w, ctx, componentId, worstComponentStatus(still.get(componentId)!), `incident:${incidentId}`);
+  }
+}
+
+/** "May 4, 14:30 UTC" in the page's time zone, for `{next_update}`. */
+function formatNextUpdate(at: Date, timeZone: string): string {
+  const options: Intl.DateTimeFormatOptions = { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' };
+  try {
+    return new Intl.DateTimeFormat('en-US', { ...options, timeZone }).format(at);
+  } catch {
+    return new Intl.DateTimeFormat('en-US', { ...options, timeZone: 'UTC' }).format(at);
+  }
+}
+
+async function insertUpdate(
+  w: Writer,
+  ctx: ServiceContext,
+  incidentId: string,
+  update: { status: IncidentUpdateRow['status']; message: string; internalNote?: string | null; createdAt?: Date },
+): Promise<IncidentUpdateRow> {
+  const [row] = await w.tx
+    .insert(incidentUpdates)
+    .values({ incidentId, status: update.status, message: update.message, internalNote: emptyToNull(update.internalNote), createdAt: update.createdAt, createdBy: actorRef(ctx.viewer.actor).actorName })
+    .returning();
+  return row!;
+}
+
+// ── writes ─────────────────────────────────────────────────────────────────────
+
+/**
+ * Declare an incident: the incident row, its first public update, affected components (whose live
+ * status changes in the same transaction) and role assignments. With `templateId` the template's
+ * title, message, status and impact fill whatever the input leaves out, placeholders rendered
+ * from `templateVars` (`{next_update}` defaults to `nextUpdateDueAt`).
+ */
+export async function createIncident(ctx: ServiceContext, input: CreateIncidentInput): Promise<IncidentRecord> {
+  requirePermission(ctx, 'write:incidents');
+  const data = createInput.create(input);
+  return transact(ctx, async (w) => {
+    let { title, message, status, impact } = data;
+    if (data.templateId) {
+      const [template] = await w.tx
+        .select()
+        .from(templates)
+        .where(and(eq(templates.id, data.templateId), eq(templates.pageId, ctx.viewer.page.id), eq(templates.kind, 'incident')));
+      if (!template) throw invalidInput('templateId', 'no such incident template');
+      const vars: TemplateVars = { ...data.templateVars };
+      if (!vars.next_update && data.nextUpdateDueAt) vars.next_update = formatNextUpdate(data.nextUpdateDueAt, ctx.viewer.page.timeZone);
+      title ??= renderTemplate(template.title, vars);
+      message ??= renderTemplate(template.body, vars);
+      status ??= template.status && template.status !== 'postmortem' ? template.status : undefined;
+      impact ??= template.impact ?? undefined;
+    }
+    if (title === undefined) throw invalidInput('title', 'is required (or give a templateId)');
+    if (message === undefined) throw invalidInput('message', 'is required (or give a templateId)');
+    // Rendering can lengthen the text: check the result against the same limits.
+    ({ title, message } = parseInput(z.object({ title: text.title, message: text.message }), { title, message }));
+    status ??= 'investigating';
+    await assertComponentsExist(w, ctx, data.components);
+
+    const resolved = status === 'resolved';
+    const [row] = await w.tx
+      .insert(incidents)
+      .values({
+        pageId: ctx.viewer.page.id,
+        title,
+        status,
+        impact: impact ?? 'none',
+        visibility: data.visibility,
+        severity: data.severity,
+        warRoomUrl: data.warRoomUrl,
+        nextUpdateDueAt: resolved ? null : data.nextUpdateDueAt,
+        resolvedAt: resolved ? sql`now()` : null,
+      })
+      .returning();
+    const update = await insertUpdate(w, ctx, row!.id, { status, message, internalNote: data.internalNote });
+    await replaceAffected(w, row!.id, data.components);
+    await replaceRoles(w, row!.id, data.roles);
+    const record = await loadRecord(w, row!);
+    await w.record({ action: 'incident.created', entityType: 'incident', entityId: row!.id, after: { ...record, update } });
+    // An incident declared already resolved is a record of the past: live statuses stay as they are.
+    if (!resolved) await applyAffected(w, ctx, row!.id, data.components);
+    return record;
+  });
+}
+
+/**
+ * The shared body of posting an update: new timeline entry, incident status, optionally a new
+ * set of affected components, and the live component statuses that follow from all of it.
+ */
+async function postUpdate(
+  w: Writer,
+  ctx: ServiceContext,
+  before: IncidentRow,
+  data: { status: (typeof updateStatuses)[number]; message: string; internalNote: string | null; components?: AffectedInput; nextUpdateDueAt?: Date | null },
+): Promise<IncidentRecord> {
+  const beforeRecord = await loadRecord(w, before);
+  if (data.components) {
+    await assertComponentsExist(w, ctx, data.components);
+    await replaceAffected(w, before.id, data.components);
+  }
+  const wasOpen = !isClosed(before.status);
+  const resolving = data.status === 'resolved';
+  const update = await insertUpdate(w, ctx, before.id, data);
+  const [row] = await w.tx
+    .update(incidents)
+    .set({
+      // A postmortem stays published when a late "resolved" note is added.
+      status: resolving && before.status === 'postmortem' ? 'postmortem' : data.status,
+      resolvedAt: resolving ? (before.resolvedAt ?? sql`now()`) : null,
+      // Nothing more is due once resolved.
+      nextUpdateDueAt: resolving ? null : data.nextUpdateDueAt === undefined ? before.nextUpdateDueAt : data.nextUpdateDueAt,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(incidents.id, before.id))
+    .returning();
+  const after = await loadRecord(w, row!);
+  await w.record({ action: 'incident.update_posted', entityType: 'incident', entityId: before.id, before: beforeRecord, after: { ...after, update } });
+  if (resolving && wasOpen) await w.record({ action: 'incident.resolved', entityType: 'incident', entityId: before.id, before: beforeRecord, after });
+
+  const previousIds = beforeRecord.components.map((c) => c.componentId);
+  if (!resolving) {
+    // Open (or reopened): affected components show this incident's statuses; dropped ones settle.
+    if (data.components || !wasOpen) await applyAffected(w, ctx, before.id, after.components);
+    const kept = new Set(after.components.map((c) => c.componentId));
+    if (wasOpen) await settleComponents(w, ctx, before.id, previousIds.filter((c) => !kept.has(c)));
+  } else if (wasOpen) {
+    await settleComponents(w, ctx, before.id, [...previousIds, ...after.components.map((c) => c.componentId)]);
+  }
+  return after;
+}
+
+/**
+ * Post a timeline update. `status: resolved` resolves the incident (resolvedAt set, components
+ * settle); a non-resolved status on a resolved incident reopens it. `components`, when given,
+ * replaces the set of affected components and their statuses.
+ */
+export async function postIncidentUpdate(ctx: ServiceContext, incidentId: string, input: IncidentUpdateInput): Promise<IncidentRecord> {
+  requirePermission(ctx, 'write:incidents');
+  const data = updateInput.create(input);
+  return transact(ctx, async (w) => postUpdate(w, ctx, await lockIncident(w, ctx, incidentId), data));
+}
+
+/** Change an incident's details; `roles`, when given, replaces the whole set. */
+export async function updateIncident(ctx: ServiceContext, incidentId: string, patch: IncidentPatch): Promise<IncidentRecord> {
+  requirePermission(ctx, 'write:incidents');
+  const { roles, ...fields } = patchInput.patch(patch);
+  return transact(ctx, async (w) => {
+    const before = await loadRecord(w, await lockIncident(w, ctx, incidentId));
+    const [row] = await w.tx
+      .update(incidents)
+      .set({ ...fields, updatedAt: sql`now()` })
+      .where(eq(incidents.id, incidentId))
+      .returning();
+    if (roles) await replaceRoles(w, incidentId, roles);
+    const after = await loadRecord(w, row!);
+    await w.record({ action: 'incident.updated', entityType: 'incident', entityId: incidentId, before, after });
+    return after;
+  });
+}
+
+/**
+ * Resolve: a final public update, resolvedAt now, and every affected component back to
+ * operational unless another unresolved incident (or a running maintenance) still holds it.
+ */
+export async function resolveIncident(ctx: ServiceContext, incidentId: string, input: CreateInput<typeof resolveInput> = {}): Promise<IncidentRecord> {
+  requirePermission(ctx, 'write:incidents');
+  const data = resolveInput.create(input);
+  return transact(ctx, async (w) => {
+    const before = await lockIncident(w, ctx, incidentId);
+    if (isClosed(before.status)) throw new DomainError('incident/already_resolved', 'The incident is already resolved');
+    return postUpdate(w, ctx, before, { status: 'resolved', ...data });
+  });
+}
+
+/** Publish (or revise) the postmortem of a resolved incident; its status becomes `postmortem`. */
+export async function publishPostmortem(ctx: ServiceContext, incidentId: string, input: CreateInput<typeof postmortemInput>): Promise<IncidentRecord> {
+  requirePermission(ctx, 'write:incidents');
+  const { body } = postmortemInput.create(input);
+  return transact(ctx, async (w) => {
+    const before = await loadRecord(w, await lockIncident(w, ctx, incidentId));
+    if (!isClosed(before.status)) throw new DomainError('incident/not_resolved', 'Resolve the incident before publishing a postmortem');
+    const [row] = await w.tx
+      .update(incidents)
+      .set({ status: 'postmortem', postmortemBody: body, postmortemPublishedAt: before.postmortemPublishedAt ?? sql`now()`, updatedAt: sql`now()` })
+      .where(eq(incidents.id, incidentId))
+      .returning();
+    const after = await loadRecord(w, row!);
+    await w.record({ action: 'incident.postmortem_published', entityType: 'incident', entityId: incidentId, before, after });
+    return after;
+  });
+}
+
+/**
+ * Record a past incident with its whole timeline (for history imported from elsewhere). Live
+ * component statuses are not touched, and it is logged as `incident.backfilled` so notifiers
+ * can tell it from a new incident.
+ */
+export async function backfillIncident(ctx: ServiceContext, input: BackfillIncidentInput): Promise<IncidentRecord> {
+  requirePermission(ctx, 'write:incidents');
+  const data = backfillInput.create(input);
+  const issues: FieldIssue[] = [];
+  if (data.resolvedAt.getTime() > Date.now()) issues.push({ field: 'resolvedAt', message: 'must be in the past' });
+  if (data.startedAt.getTime() > data.resolvedAt.getTime()) issues.push({ field: 'startedAt', message: 'must be before resolvedAt' });
+  data.updates.forEach((u, i) => {
+    if (u.at.getTime() < data.startedAt.getTime() || u.at.getTime() > data.resolvedAt.getTime()) {
+      issues.push({ field: `updates.${i}.at`, message: 'must be between startedAt and resolvedAt' });
+    }
+  });
+  if (issues.length) throw new InvalidInputError(issues);
+
+  return transact(ctx, async (w) => {
+    await assertComponentsExist(w, ctx, data.components);
+    const [row] = await w.tx
+      .insert(incidents)
+      .values({
+        pageId: ctx.viewer.page.id,
+        title: data.title,
+        status: data.postmortem ? 'postmortem' : 'resolved',
+        impact: data.impact,
+        visibility: data.visibility,
+        severity: data.severity,
+        warRoomUrl: data.warRoomUrl,
+        startedAt: data.startedAt,
+        resolvedAt: data.resolvedAt,
+        postmortemBody: data.postmortem,
+        postmortemPublishedAt: data.postmortem ? data.resolvedAt : null,
+      })
+      .returning();
+    const updates = [];
+    for (const u of [...data.updates].sort((a, b) => a.at.getTime() - b.at.getTime())) {
+      updates.push(await insertUpdate(w, ctx, row!.id, { ...u, createdAt: u.at }));
+    }
+    await replaceAffected(w, row!.id, data.components);
+    await replaceRoles(w, row!.id, data.roles);
+    const record = await loadRecord(w, row!);
+    await w.record({ action: 'incident.backfilled', entityType: 'incident', entityId: row!.id, after: { ...record, updates } });
+    return record;
+  });
+}
+
+/** Delete an incident and its timeline; if it was still open, its components settle. */
+export async function deleteIncident(ctx: ServiceContext, incidentId: string): Promise<IncidentRecord> {
+  requirePermission(ctx, 'write:incidents');
+  return transact(ctx, async (w) => {
+    const before = await loadRecord(w, await lockIncident(w, ctx, incidentId));
+    await w.tx.delete(incidents).where(eq(incidents.id, incidentId));
+    await w.record({ action: 'incident.deleted', entityType: 'incident', entityId: incidentId, before });
+    if (!isClosed(before.status)) await settleComponents(w, ctx, incidentId, before.components.map((c) => c.componentId));
+    return before;
+  });
+}

@@ -1,0 +1,6 @@
+import { createApp } from 'vue';
+import App from './App.vue';
+import { createHubRouter } from './router';
+import './styles.css';
+
+createApp(App).use(createHubRouter()).mount('#app');
