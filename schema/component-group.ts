@@ -1,6 +1,6 @@
 import { builder } from './builder.js';
 import { ComponentStatusEnum, VisibilityEnum } from './enums.js';
-import { findGroup, listComponents, listDeployments, listGroups } from '../server/read/catalog.js';
+import { findGroup, listGroups } from '../server/read/catalog.js';
 import { notFound } from '../server/domain/errors.js';
 import { worstComponentStatus } from '../server/domain/vocabulary.js';
 import * as catalog from '../server/services/catalog.js';

@@ -1,9 +1,20 @@
-import { and, count, eq, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { componentGroups, components, deployments, type ComponentGroupRow, type ComponentRow, type DeploymentRow } from '../db/tables/index.js';
+import {
+  componentGroups,
+  components,
+  deployments,
+  incidentComponents,
+  incidents,
+  maintenanceComponents,
+  maintenances,
+  type ComponentGroupRow,
+  type ComponentRow,
+  type DeploymentRow,
+} from '../db/tables/index.js';
 import { DomainError, invalidInput, notFound } from '../domain/errors.js';
 import { id, inputSchema, text } from '../domain/validate.js';
-import { componentStatuses, deploymentAccesses, visibilities } from '../domain/vocabulary.js';
+import { componentStatuses, deploymentAccesses, visibilities, worstComponentStatus, type ComponentStatus } from '../domain/vocabulary.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
 
 /** Writes to deployments, component groups and components. */
@@ -211,4 +222,33 @@ export async function applyComponentStatus(w: Writer, ctx: ServiceContext, compo
   const [row] = await w.tx.update(components).set({ status, updatedAt: sql`now()` }).where(eq(components.id, componentId)).returning();
   await w.record({ action: 'component.status_changed', entityType: 'component', entityId: componentId, before, after: { ...row, cause } });
   return row!;
+}
+
+/**
+ * Put components back to what still affects them once an incident or maintenance lets go (or
+ * takes hold): the worst of the statuses their unresolved incidents give them, `under_maintenance`
+ * while a maintenance is in progress on them, `operational` when nothing does. Reads the
+ * transaction's own state, so call it after the incident's or maintenance's rows are written.
+ */
+export async function settleComponentStatuses(w: Writer, ctx: ServiceContext, componentIds: readonly string[], cause: string): Promise<void> {
+  const ids = [...new Set(componentIds)].sort();
+  if (!ids.length) return;
+  // NOTE: lock the components (in id order, so writers never deadlock) before reading what holds
+  // them: two incidents on one component resolved at once would otherwise each see the other
+  // still open, and the component would stay degraded.
+  await w.tx.select({ id: components.id }).from(components).where(inArray(components.id, ids)).orderBy(asc(components.id)).for('update');
+  const fromIncidents = await w.tx
+    .select({ componentId: incidentComponents.componentId, status: incidentComponents.status })
+    .from(incidentComponents)
+    .innerJoin(incidents, eq(incidents.id, incidentComponents.incidentId))
+    .where(and(eq(incidents.pageId, ctx.viewer.page.id), inArray(incidentComponents.componentId, ids), notInArray(incidents.status, ['resolved', 'postmortem'])));
+  const fromMaintenance = await w.tx
+    .select({ componentId: maintenanceComponents.componentId })
+    .from(maintenanceComponents)
+    .innerJoin(maintenances, eq(maintenances.id, maintenanceComponents.maintenanceId))
+    .where(and(eq(maintenances.pageId, ctx.viewer.page.id), inArray(maintenanceComponents.componentId, ids), eq(maintenances.status, 'in_progress')));
+  const holding = new Map<string, ComponentStatus[]>(ids.map((id) => [id, []]));
+  for (const row of fromIncidents) holding.get(row.componentId)!.push(row.status);
+  for (const row of fromMaintenance) holding.get(row.componentId)!.push('under_maintenance');
+  for (const id of ids) await applyComponentStatus(w, ctx, id, worstComponentStatus(holding.get(id)!), cause);
 }

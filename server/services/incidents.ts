@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import {
   components,
@@ -6,8 +6,6 @@ import {
   incidentRoles,
   incidents,
   incidentUpdates,
-  maintenanceComponents,
-  maintenances,
   templates,
   type IncidentRow,
   type IncidentUpdateRow,
@@ -21,12 +19,11 @@ import {
   severities,
   updateStatuses,
   visibilities,
-  worstComponentStatus,
   type ComponentStatus,
   type IncidentRole,
 } from '../domain/vocabulary.js';
 import { actorRef } from '../auth/viewer.js';
-import { applyComponentStatus } from './catalog.js';
+import { applyComponentStatus, settleComponentStatuses } from './catalog.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
 import { renderTemplate, type TemplateVars } from './templates.js';
 
@@ -211,42 +208,6 @@ async function applyAffected(w: Writer, ctx: ServiceContext, incidentId: string,
   }
 }
 
-/**
- * Put components back to what still affects them once an incident lets go: the worst status among
- * the other unresolved incidents that list them, `under_maintenance` under an in-progress
- * maintenance, `operational` when nothing does. Call after the incident's own rows are updated.
- */
-async function settleComponents(w: Writer, ctx: ServiceContext, incidentId: string, componentIds: string[]): Promise<void> {
-  const ids = [...new Set(componentIds)].sort();
-  if (!ids.length) return;
-  // NOTE: lock the components before reading what holds them. Two incidents on one component
-  // resolved at the same time would otherwise each see the other still open, and the component
-  // would stay degraded; with the lock the second one reads the first's committed state.
-  await w.tx.select({ id: components.id }).from(components).where(inArray(components.id, ids)).orderBy(asc(components.id)).for('update');
-  const fromIncidents = await w.tx
-    .select({ componentId: incidentComponents.componentId, status: incidentComponents.status })
-    .from(incidentComponents)
-    .innerJoin(incidents, eq(incidents.id, incidentComponents.incidentId))
-    .where(
-      and(
-        eq(incidents.pageId, ctx.viewer.page.id),
-        inArray(incidentComponents.componentId, ids),
-        notInArray(incidents.status, [...closedStatuses]),
-      ),
-    );
-  const fromMaintenance = await w.tx
-    .select({ componentId: maintenanceComponents.componentId })
-    .from(maintenanceComponents)
-    .innerJoin(maintenances, eq(maintenances.id, maintenanceComponents.maintenanceId))
-    .where(and(eq(maintenances.pageId, ctx.viewer.page.id), inArray(maintenanceComponents.componentId, ids), eq(maintenances.status, 'in_progress')));
-  const still = new Map<string, ComponentStatus[]>(ids.map((c) => [c, []]));
-  for (const r of fromIncidents) still.get(r.componentId)!.push(r.status);
-  for (const r of fromMaintenance) still.get(r.componentId)!.push('under_maintenance');
-  for (const componentId of ids) {
-    await applyComponentStatus(w, ctx, componentId, worstComponentStatus(still.get(componentId)!), `incident:${incidentId}`);
-  }
-}
-
 /** "May 4, 14:30 UTC" in the page's time zone, for `{next_update}`. */
 function formatNextUpdate(at: Date, timeZone: string): string {
   const options: Intl.DateTimeFormatOptions = { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' };
@@ -368,9 +329,9 @@ async function postUpdate(
     // Open (or reopened): affected components show this incident's statuses; dropped ones settle.
     if (data.components || !wasOpen) await applyAffected(w, ctx, before.id, after.components);
     const kept = new Set(after.components.map((c) => c.componentId));
-    if (wasOpen) await settleComponents(w, ctx, before.id, previousIds.filter((c) => !kept.has(c)));
+    if (wasOpen) await settleComponentStatuses(w, ctx, previousIds.filter((c) => !kept.has(c)), `incident:${before.id}`);
   } else if (wasOpen) {
-    await settleComponents(w, ctx, before.id, [...previousIds, ...after.components.map((c) => c.componentId)]);
+    await settleComponentStatuses(w, ctx, [...previousIds, ...after.components.map((c) => c.componentId)], `incident:${before.id}`);
   }
   return after;
 }
@@ -491,7 +452,7 @@ export async function deleteIncident(ctx: ServiceContext, incidentId: string): P
     const before = await loadRecord(w, await lockIncident(w, ctx, incidentId));
     await w.tx.delete(incidents).where(eq(incidents.id, incidentId));
     await w.record({ action: 'incident.deleted', entityType: 'incident', entityId: incidentId, before });
-    if (!isClosed(before.status)) await settleComponents(w, ctx, incidentId, before.components.map((c) => c.componentId));
+    if (!isClosed(before.status)) await settleComponentStatuses(w, ctx, before.components.map((c) => c.componentId), `incident:${incidentId}`);
     return before;
   });
 }

@@ -1,17 +1,15 @@
-import { and, asc, eq, inArray, lte, ne, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import {
   components,
-  incidentComponents,
-  incidents,
   maintenanceComponents,
   maintenances,
   type MaintenanceRow,
 } from '../db/tables/index.js';
 import { DomainError, invalidInput, notFound } from '../domain/errors.js';
 import { id, inputSchema, text } from '../domain/validate.js';
-import { visibilities, worstComponentStatus, type ComponentStatus } from '../domain/vocabulary.js';
-import { applyComponentStatus } from './catalog.js';
+import { visibilities } from '../domain/vocabulary.js';
+import { settleComponentStatuses } from './catalog.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
 
 /** Writes to scheduled maintenance, and the clock that moves it along. */
@@ -70,57 +68,6 @@ async function assertComponentsExist(w: Writer, ctx: ServiceContext, ids: string
   if (found.length !== ids.length) throw invalidInput('componentIds', 'no such component');
 }
 
-/**
- * The status a component should have, given what still affects it: the worst of its unresolved
- * incidents' statuses and `under_maintenance` when a maintenance (other than `exceptId`) is in
- * progress on it or `inMaintenance` says so; `operational` when nothing does.
- */
-async function settledStatuses(
-  w: Writer,
-  ctx: ServiceContext,
-  componentIds: string[],
-  opts: { inMaintenance: boolean; exceptId: string },
-): Promise<Map<string, ComponentStatus>> {
-  // Sequential on purpose: one transaction is one connection.
-  const incidentRows = await w.tx
-    .select({ componentId: incidentComponents.componentId, status: incidentComponents.status })
-    .from(incidentComponents)
-    .innerJoin(incidents, eq(incidents.id, incidentComponents.incidentId))
-    .where(
-      and(
-        eq(incidents.pageId, ctx.viewer.page.id),
-        inArray(incidentComponents.componentId, componentIds),
-        notInArray(incidents.status, ['resolved', 'postmortem']),
-      ),
-    );
-  const maintenanceRows = await w.tx
-    .select({ componentId: maintenanceComponents.componentId })
-    .from(maintenanceComponents)
-    .innerJoin(maintenances, eq(maintenances.id, maintenanceComponents.maintenanceId))
-    .where(
-      and(
-        eq(maintenances.pageId, ctx.viewer.page.id),
-        inArray(maintenanceComponents.componentId, componentIds),
-        eq(maintenances.status, 'in_progress'),
-        ne(maintenances.id, opts.exceptId),
-      ),
-    );
-  const affected = new Map<string, ComponentStatus[]>(componentIds.map((c) => [c, opts.inMaintenance ? ['under_maintenance'] : []]));
-  for (const r of incidentRows) affected.get(r.componentId)?.push(r.status);
-  for (const r of maintenanceRows) affected.get(r.componentId)?.push('under_maintenance');
-  return new Map([...affected].map(([c, statuses]) => [c, worstComponentStatus(statuses)]));
-}
-
-/** Move components to what they should show now; a no-op for those already there. */
-async function settleComponents(w: Writer, ctx: ServiceContext, maintenanceId: string, componentIds: string[], inMaintenance: boolean): Promise<void> {
-  if (!componentIds.length) return;
-  const targets = await settledStatuses(w, ctx, componentIds, { inMaintenance, exceptId: maintenanceId });
-  // NOTE: sorted, so two writers touching the same components lock them in the same order.
-  for (const componentId of [...componentIds].sort()) {
-    await applyComponentStatus(w, ctx, componentId, targets.get(componentId)!, `maintenance:${maintenanceId}`);
-  }
-}
-
 async function replaceComponents(w: Writer, maintenanceId: string, componentIds: string[]): Promise<void> {
   await w.tx.delete(maintenanceComponents).where(eq(maintenanceComponents.maintenanceId, maintenanceId));
   if (componentIds.length) await w.tx.insert(maintenanceComponents).values(componentIds.map((componentId) => ({ maintenanceId, componentId })));
@@ -172,8 +119,8 @@ export async function updateMaintenance(ctx: ServiceContext, maintenanceId: stri
     const after = { ...updated!, componentIds: newIds };
     await w.record({ action: 'maintenance.updated', entityType: 'maintenance', entityId: maintenanceId, before, after });
     if (row.status === 'in_progress' && rawIds) {
-      await settleComponents(w, ctx, maintenanceId, newIds.filter((c) => !oldIds.includes(c)), true);
-      await settleComponents(w, ctx, maintenanceId, oldIds.filter((c) => !newIds.includes(c)), false);
+      await settleComponentStatuses(w, ctx, newIds.filter((c) => !oldIds.includes(c)), `maintenance:${maintenanceId}`);
+      await settleComponentStatuses(w, ctx, oldIds.filter((c) => !newIds.includes(c)), `maintenance:${maintenanceId}`);
     }
     return after;
   });
@@ -193,7 +140,7 @@ export async function cancelMaintenance(ctx: ServiceContext, maintenanceId: stri
       .returning();
     const after = { ...updated!, componentIds };
     await w.record({ action: 'maintenance.cancelled', entityType: 'maintenance', entityId: maintenanceId, before: { ...row, componentIds }, after });
-    if (row.status === 'in_progress') await settleComponents(w, ctx, maintenanceId, componentIds, false);
+    if (row.status === 'in_progress') await settleComponentStatuses(w, ctx, componentIds, `maintenance:${maintenanceId}`);
     return after;
   });
 }
@@ -232,7 +179,7 @@ async function begin(w: Writer, ctx: ServiceContext, row: MaintenanceRow, now: D
   const after = { ...updated!, componentIds };
   await w.record({ action: 'maintenance.started', entityType: 'maintenance', entityId: row.id, before: { ...row, componentIds }, after });
   // NOTE: an unresolved incident's worse status wins over under_maintenance: an outage stays visible.
-  await settleComponents(w, ctx, row.id, componentIds, true);
+  await settleComponentStatuses(w, ctx, componentIds, `maintenance:${row.id}`);
   return after;
 }
 
@@ -245,7 +192,7 @@ async function finish(w: Writer, ctx: ServiceContext, row: MaintenanceRow, now: 
     .returning();
   const after = { ...updated!, componentIds };
   await w.record({ action: 'maintenance.completed', entityType: 'maintenance', entityId: row.id, before: { ...row, componentIds }, after });
-  await settleComponents(w, ctx, row.id, componentIds, false);
+  await settleComponentStatuses(w, ctx, componentIds, `maintenance:${row.id}`);
   return after;
 }
 
