@@ -12,5 +12,6 @@ import './maintenance.js';
 import './staff.js';
 import './token.js';
 import './event.js';
+import './live.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -15,6 +15,10 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Serve cookies with `Secure` (behind TLS). */
   COOKIE_SECURE: z.enum(['true', 'false']).default('false'),
+  /** Wake other nodes through Redis pub/sub as well as PostgreSQL NOTIFY. */
+  REDIS_URL: z.string().optional(),
+  /** Expose commit times per event at /debug/live (the fan-out benchmark reads them). */
+  LIVE_DEBUG: z.enum(['true', 'false']).default('false'),
 });
 
 export type Config = z.infer<typeof envSchema>;

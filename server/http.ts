@@ -1,16 +1,24 @@
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
 import type { Yoga } from './app.js';
 
 export const webDist = fileURLToPath(new URL('../web/dist', import.meta.url));
 
+export interface HttpRoutes {
+  /** GraphQL requests that accept `text/event-stream` (subscriptions over SSE). */
+  sse?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+  liveDebug?: () => unknown;
+}
+
 /**
- * One port for everything: `/graphql` goes to yoga, anything else is the built web app
- * (with index.html for client-side routes).
+ * One port for everything: `/graphql` goes to yoga (or, for event streams, the SSE handler; the
+ * WebSocket upgrade is attached separately), anything else is the built web app (with
+ * index.html for client-side routes).
  */
-export function createHttpServer(yoga: Yoga): Server {
+export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}): Server {
   const hasWeb = existsSync(webDist);
   // gzip/brotli: serve the .gz/.br files the web build writes beside each asset.
   // Vite's hashed files never change; a missing one is a 404, not the app's HTML.
@@ -19,7 +27,22 @@ export function createHttpServer(yoga: Yoga): Server {
   const assets = hasWeb ? sirv(webDist, { single: true, etag: true, gzip: true, brotli: true, maxAge: 0 }) : null;
   return createServer((req, res) => {
     const path = req.url?.split('?')[0] ?? '/';
-    if (path === '/graphql' || path.startsWith('/graphql/')) return void yoga(req, res);
+    if (path === '/graphql' || path.startsWith('/graphql/')) {
+      if (routes.sse && req.headers.accept?.includes('text/event-stream')) {
+        return void routes.sse(req, res).catch(() => {
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        });
+      }
+      return void yoga(req, res);
+    }
+    if (path === '/metrics' && routes.metrics) {
+      return void routes.metrics().then(({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body));
+    }
+    if (path === '/debug/live' && routes.liveDebug) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes.liveDebug()));
+      return;
+    }
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       return;

@@ -1,9 +1,8 @@
 import pino from 'pino';
-import { createYogaApp } from './app.js';
 import { ensureAdmin, ensureDefaultPage } from './bootstrap.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
-import { createHttpServer } from './http.js';
+import { createNode } from './node.js';
 import { seedDemo } from './seed.js';
 import { pages } from './db/tables/index.js';
 import { startMaintenanceTicker } from './workers/maintenance.js';
@@ -25,17 +24,21 @@ if (admin?.generatedPassword) {
   console.log(`\n  First admin created: ${admin.email} / ${admin.generatedPassword}\n  (set ADMIN_EMAIL and ADMIN_PASSWORD to choose them)\n`);
 }
 
-const yoga = createYogaApp({ database, logger, cookieSecure: config.COOKIE_SECURE === 'true' });
-const server = createHttpServer(yoga);
-// Scheduled maintenance starts and ends on time, every page, every 15 seconds.
-const maintenanceTicker = startMaintenanceTicker(database.db, () => database.db.select().from(pages), 15_000, { logger });
-server.listen(config.PORT, config.HOST, () => {
-  logger.info(`statushub listening on http://localhost:${config.PORT} (GraphQL at /graphql)`);
+const node = await createNode({
+  database,
+  logger,
+  cookieSecure: config.COOKIE_SECURE === 'true',
+  redisUrl: config.REDIS_URL,
+  liveDebug: config.LIVE_DEBUG === 'true',
 });
+// Scheduled maintenance starts and ends on time, every page, every 15 seconds.
+const maintenanceTicker = startMaintenanceTicker(database.db, () => database.db.select().from(pages), 15_000, { logger, onCommit: node.onCommit });
+const port = await node.listen(config.PORT, config.HOST);
+logger.info(`statushub listening on http://localhost:${port} (GraphQL, SSE and WebSocket at /graphql)`);
 
 async function shutdown(signal: string) {
   logger.info({ signal }, 'shutting down');
-  server.close();
+  await node.close();
   await maintenanceTicker.stop();
   await database.close();
   process.exit(0);

@@ -21,13 +21,17 @@ export interface Credentials {
 }
 
 export function credentialsFromRequest(request: Request): Credentials {
-  const url = new URL(request.url);
-  const cookies = parseCookies(request.headers.get('cookie'));
-  const auth = request.headers.get('authorization');
+  return credentialsFrom(new URL(request.url), (name) => request.headers.get(name));
+}
+
+/** The same, from any transport that has a URL and headers (HTTP, the WebSocket upgrade request). */
+export function credentialsFrom(url: URL, header: (name: string) => string | null | undefined): Credentials {
+  const cookies = parseCookies(header('cookie') ?? null);
+  const auth = header('authorization');
   return {
-    host: request.headers.get('host') ?? url.host,
-    pageSlug: request.headers.get('x-statushub-page') ?? url.searchParams.get('page'),
-    audience: request.headers.get('x-statushub-audience') ?? url.searchParams.get('audience'),
+    host: header('host') ?? url.host,
+    pageSlug: header('x-statushub-page') ?? url.searchParams.get('page'),
+    audience: header('x-statushub-audience') ?? url.searchParams.get('audience'),
     sessionToken: cookies.get(sessionCookie) ?? null,
     // `?access_token=` lets a customer's signed link carry its audience token.
     bearer: auth?.startsWith('Bearer ') ? auth.slice(7).trim() : url.searchParams.get('access_token'),

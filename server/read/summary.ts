@@ -42,3 +42,12 @@ export async function readPageStatus(db: Db, viewer: Viewer): Promise<PageStatus
   const description = indicator === 'none' && underMaintenance ? maintenanceDescription : indicatorDescriptions[indicator];
   return { indicator, description };
 }
+
+const statusMemo = new WeakMap<object, Promise<PageStatus>>();
+
+/** `readPageStatus`, computed at most once per context (a live payload asks once per audience). */
+export function readPageStatusOnce(ctx: { db: Db; viewer: Viewer }): Promise<PageStatus> {
+  let status = statusMemo.get(ctx);
+  if (!status) statusMemo.set(ctx, (status = readPageStatus(ctx.db, ctx.viewer)));
+  return status;
+}

@@ -28,6 +28,9 @@ export interface Writer {
   record(event: EventInput): Promise<number>;
 }
 
+/** The NOTIFY channel every node LISTENs on. */
+export const liveChannel = 'statushub_events';
+
 // Any constant works; it only has to be the same in every node.
 const eventLockKey = 727_275;
 
@@ -47,6 +50,9 @@ export async function transact<T>(ctx: ServiceContext, work: (writer: Writer) =>
           // NOTE: held until commit, so sequence numbers become visible in the order they are
           // allocated; readers that resume "after seq N" can never skip a late committer.
           await tx.execute(sql`select pg_advisory_xact_lock(${eventLockKey})`);
+          // Delivered at commit, never on rollback: every node's LISTEN wakes up and reads the
+          // event table from where it is. The payload is only a hint.
+          await tx.execute(sql`select pg_notify(${liveChannel}, '')`);
           locked = true;
         }
         const [row] = await tx

@@ -1,0 +1,100 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { schema } from '../schema/index.js';
+import { createYogaApp, type Yoga } from './app.js';
+import { resolveViewer } from './auth/resolve-viewer.js';
+import { createGraphQLContext } from './context.js';
+import type { Database } from './db/client.js';
+import { createHttpServer } from './http.js';
+import { createMetrics } from './metrics.js';
+import { DocumentCache } from './realtime/documents.js';
+import { LiveHub } from './realtime/hub.js';
+import type { LiveServices } from './realtime/services.js';
+import { createSseHandler } from './realtime/sse.js';
+import { listenPostgres, listenRedis, type Wakeups } from './realtime/wakeups.js';
+import { attachWebSocket } from './realtime/ws.js';
+import type { CommitListener } from './services/context.js';
+
+export interface NodeOptions {
+  database: Database;
+  logger?: Logger;
+  cookieSecure?: boolean;
+  /** Use Redis pub/sub (in addition to LISTEN/NOTIFY) to wake the other nodes. */
+  redisUrl?: string;
+  /** Record commit times per sequence number at /debug/live (benchmarks only). */
+  liveDebug?: boolean;
+}
+
+/**
+ * One server node: GraphQL over HTTP, SSE and WebSocket on one port, the live hub, and the
+ * wake-up sources that let it see what other nodes commit. Nodes share nothing but the database.
+ */
+export interface HubNode {
+  yoga: Yoga;
+  live: LiveServices;
+  server: Server;
+  onCommit: CommitListener;
+  listen(port: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function createNode(options: NodeOptions): Promise<HubNode> {
+  const { database, logger } = options;
+  const hub = new LiveHub({ db: database.db, schema, logger });
+  await hub.start();
+  const wake = () => hub.wake();
+
+  const wakeups: Wakeups[] = [];
+  if (database.sql) wakeups.push(await listenPostgres(database.sql, wake, logger));
+  if (options.redisUrl) wakeups.push(await listenRedis(options.redisUrl, wake, logger));
+
+  const commitTimes = options.liveDebug ? new Map<number, number>() : null;
+  const onCommit: CommitListener = (seqs) => {
+    if (commitTimes) {
+      const at = performance.timeOrigin + performance.now();
+      for (const seq of seqs) commitTimes.set(seq, at);
+      if (commitTimes.size > 10_000) commitTimes.delete(commitTimes.keys().next().value!);
+    }
+    // This node learns of its own commits at once; the others through NOTIFY or Redis.
+    hub.wake();
+    for (const w of wakeups) w.published(seqs);
+  };
+
+  const yoga = createYogaApp({ database, logger, onCommit, cookieSecure: options.cookieSecure });
+  const documents = new DocumentCache(schema);
+  const live: LiveServices = {
+    schema,
+    documents,
+    hub,
+    resolveViewer: (credentials) => resolveViewer(database.db, credentials),
+    context: (viewer) => createGraphQLContext(database.db, viewer, { onCommit, cookieSecure: options.cookieSecure }),
+  };
+  const sse = createSseHandler(live, (request) => Promise.resolve(yoga.fetch(request)));
+  const metrics = createMetrics(hub, documents, () => sse.openStreams());
+  const server = createHttpServer(yoga, {
+    sse: sse.handle,
+    metrics: () => metrics.render(),
+    liveDebug: commitTimes ? () => ({ ...hub.metrics, documentParses: documents.parses, subscribers: hub.subscriberCount(), lastSeq: hub.lastSeq, commitTimes: Object.fromEntries(commitTimes) }) : undefined,
+  });
+  const ws = attachWebSocket(server, live);
+
+  return {
+    yoga,
+    live,
+    server,
+    onCommit,
+    listen: (port, host) =>
+      new Promise((resolve) => {
+        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+      }),
+    async close() {
+      hub.stop();
+      sse.close();
+      await ws.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const w of wakeups) await w.close();
+    },
+  };
+}

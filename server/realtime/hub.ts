@@ -1,0 +1,478 @@
+import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
+import { execute, GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
+import { audienceKey } from '../auth/audience.js';
+import type { Viewer } from '../auth/viewer.js';
+import { createGraphQLContext } from '../context.js';
+import type { Db } from '../db/client.js';
+import { componentGroups, components, deployments, events, incidents, maintenances, type PageRow } from '../db/tables/index.js';
+import { listComponents, listDeployments, listGroupsByIds } from '../read/catalog.js';
+import { listIncidentsByIds } from '../read/incidents.js';
+import { findMaintenance } from '../read/maintenance.js';
+import { componentVisible, groupVisible, incidentVisible, maintenanceVisible } from '../read/visibility.js';
+import type { PreparedDocument } from './documents.js';
+import { liveKindOf, resyncEnvelope, type LiveEnvelope, type LiveKind } from './envelope.js';
+
+/**
+ * The fan-out engine. Events are read from the event table in sequence order (a NOTIFY, a
+ * Redis message or a local commit only wakes it up; the table is the truth). For each event,
+ * each audience with subscribers decides once whether it can see the change, builds the payload
+ * once per distinct subscription document, serialises it once, and the same string goes to every
+ * subscriber of that document.
+ */
+
+/** A pre-serialised `ExecutionResult`, shared by every subscriber it is written to. */
+export class Frame {
+  private sse?: Buffer;
+  constructor(
+    readonly seq: number,
+    readonly json: string,
+  ) {}
+  /** The Server-Sent Events bytes, built on first use and then shared. */
+  sseBytes(): Buffer {
+    return (this.sse ??= Buffer.from(`event: next\ndata: ${this.json}\n\n`));
+  }
+}
+
+/** One open subscription on one transport. */
+export interface Subscriber {
+  /** Bytes queued in the socket but not yet sent: the slow-consumer signal. */
+  buffered(): number;
+  write(frame: Frame): void;
+  /** Ends the subscription from the server side (too slow for too long, shutdown). */
+  close(reason: string): void;
+}
+
+export interface SubscribeRequest {
+  viewer: Viewer;
+  prepared: PreparedDocument;
+  variables: Record<string, unknown>;
+  /** Resume after this sequence number (the last one the client saw). */
+  after: number | null;
+  kinds: LiveKind[] | null;
+  subscriber: Subscriber;
+}
+
+export interface HubOptions {
+  db: Db;
+  schema: GraphQLSchema;
+  logger?: Logger;
+  /** How many events back a client may resume; older gaps get a resync signal. */
+  replayWindow?: number;
+  /** Above this many queued bytes a subscriber is lagging: no more writes until it drains. */
+  highWaterBytes?: number;
+  /** A subscriber lagging longer than this is closed. */
+  maxLagMs?: number;
+  /** Safety net: look for missed events this often even without a wake-up. */
+  pollMs?: number;
+}
+
+interface EventRow {
+  seq: number;
+  pageId: string;
+  action: string;
+  entityType: string;
+  entityId: string;
+  beforeVisibility: string | null;
+}
+
+class Group {
+  readonly subscribers = new Set<Member>();
+  constructor(
+    readonly key: string,
+    readonly prepared: PreparedDocument,
+    readonly variables: Record<string, unknown>,
+    readonly kinds: ReadonlySet<LiveKind> | null,
+  ) {}
+  accepts(kind: LiveKind): boolean {
+    return !this.kinds || this.kinds.has(kind);
+  }
+}
+
+/** Everyone on one node reading one page as one audience. */
+class Channel {
+  readonly groups = new Map<string, Group>();
+  /** `kind:id` of everything this audience can currently see: decides removals. */
+  known = new Set<string>();
+  ready: Promise<void>;
+  constructor(
+    readonly key: string,
+    readonly viewer: Viewer,
+    load: (channel: Channel) => Promise<void>,
+  ) {
+    this.ready = load(this);
+  }
+  get size(): number {
+    let n = 0;
+    for (const group of this.groups.values()) n += group.subscribers.size;
+    return n;
+  }
+}
+
+interface Member {
+  subscriber: Subscriber;
+  group: Group;
+  channel: Channel;
+  /** Set while it cannot keep up: no frames are written to it. */
+  lagSince: number | null;
+  /** Drained after lagging: live frames wait until its resync signal is written. */
+  resyncing: boolean;
+}
+
+interface Join {
+  request: SubscribeRequest;
+  member: Member;
+  cancelled: boolean;
+}
+
+export interface HubMetrics {
+  eventsProcessed: number;
+  /** GraphQL executions of live payloads: one per audience-and-document with subscribers, per event. */
+  payloadBuilds: number;
+  framesWritten: number;
+  replayedFrames: number;
+  resyncs: number;
+  droppedSlowSubscribers: number;
+  documentParses: number;
+}
+
+export class LiveHub {
+  readonly metrics: HubMetrics = {
+    eventsProcessed: 0,
+    payloadBuilds: 0,
+    framesWritten: 0,
+    replayedFrames: 0,
+    resyncs: 0,
+    droppedSlowSubscribers: 0,
+    documentParses: 0,
+  };
+  /** The last event every channel has been brought up to. */
+  lastSeq = 0;
+
+  private readonly channels = new Map<string, Channel>();
+  private readonly joins: Join[] = [];
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private poll?: NodeJS.Timeout;
+  private readonly db: Db;
+  private readonly schema: GraphQLSchema;
+  private readonly replayWindow: number;
+  private readonly highWater: number;
+  private readonly maxLagMs: number;
+
+  constructor(private readonly options: HubOptions) {
+    this.db = options.db;
+    this.schema = options.schema;
+    this.replayWindow = options.replayWindow ?? 10_000;
+    this.highWater = options.highWaterBytes ?? 512 * 1024;
+    this.maxLagMs = options.maxLagMs ?? 30_000;
+  }
+
+  async start(): Promise<void> {
+    const [row] = await this.db.select({ seq: sql<number | null>`max(${events.seq})::int` }).from(events);
+    this.lastSeq = row?.seq ?? 0;
+    const pollMs = this.options.pollMs ?? 2_000;
+    if (pollMs > 0) this.poll = setInterval(() => this.wake(), pollMs).unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.poll);
+  }
+
+  subscriberCount(): number {
+    let n = 0;
+    for (const channel of this.channels.values()) n += channel.size;
+    return n;
+  }
+
+  /** Something may have been committed: read the event table from where we are. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    void this.run();
+  }
+
+  /**
+   * Add a subscriber. Without `after` it joins at once; with `after` it first receives what it
+   * missed, in order, inside the same sequential loop as live events, so nothing is sent twice
+   * or skipped between replay and live delivery. Returns the unsubscribe function.
+   */
+  subscribe(request: SubscribeRequest): () => void {
+    const channel = this.channelFor(request.viewer);
+    const group = this.groupFor(channel, request);
+    const member: Member = { subscriber: request.subscriber, group, channel, lagSince: null, resyncing: false };
+    if (request.after === null || request.after >= this.lastSeq) {
+      group.subscribers.add(member);
+      return () => this.leave(channel, group, member);
+    }
+    const join: Join = { request, member, cancelled: false };
+    this.joins.push(join);
+    this.wake();
+    return () => {
+      join.cancelled = true;
+      this.leave(channel, group, member);
+    };
+  }
+
+  private leave(channel: Channel, group: Group, member: Member): void {
+    group.subscribers.delete(member);
+    if (group.subscribers.size === 0 && !this.joins.some((j) => j.member.group === group && !j.cancelled)) channel.groups.delete(group.key);
+    if (channel.groups.size === 0) this.channels.delete(channel.key);
+  }
+
+  private channelFor(viewer: Viewer): Channel {
+    const key = `${viewer.page.id}|${audienceKey(viewer.audience)}`;
+    let channel = this.channels.get(key);
+    if (!channel) {
+      channel = new Channel(key, audienceViewer(viewer.page, viewer.audience), (c) => this.loadKnown(c));
+      this.channels.set(key, channel);
+    }
+    return channel;
+  }
+
+  private groupFor(channel: Channel, request: SubscribeRequest): Group {
+    const { prepared, variables, kinds } = request;
+    // `after` differs per client but does not change the payload: leave it out of the key.
+    const { after: _after, ...shared } = variables;
+    const key = `${prepared.operation.name?.value ?? ''}|${JSON.stringify(shared)}|${kinds?.join(',') ?? '*'}|${documentId(prepared)}`;
+    let group = channel.groups.get(key);
+    if (!group) {
+      group = new Group(key, prepared, variables, kinds ? new Set(kinds) : null);
+      channel.groups.set(key, group);
+    }
+    return group;
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        for (const join of this.joins.splice(0)) if (!join.cancelled) await this.replay(join);
+        const rows = await this.eventsAfter(this.lastSeq, 500);
+        for (const row of rows) {
+          await this.process(row);
+          this.lastSeq = row.seq;
+          this.metrics.eventsProcessed++;
+        }
+        if (rows.length === 500 || this.joins.length) this.again = true;
+      } while (this.again && !this.stopped);
+    } catch (error) {
+      this.options.logger?.error({ err: error }, 'live event processing failed; retrying');
+      setTimeout(() => this.wake(), 500).unref();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private eventsAfter(after: number, limit: number, upTo?: number, pageId?: string): Promise<EventRow[]> {
+    return this.db
+      .select({
+        seq: events.seq,
+        pageId: events.pageId,
+        action: events.action,
+        entityType: events.entityType,
+        entityId: events.entityId,
+        beforeVisibility: sql<string | null>`${events.before}->>'visibility'`,
+      })
+      .from(events)
+      .where(and(gt(events.seq, after), upTo === undefined ? undefined : lte(events.seq, upTo), pageId ? eq(events.pageId, pageId) : undefined))
+      .orderBy(asc(events.seq))
+      .limit(limit);
+  }
+
+  private async process(row: EventRow): Promise<void> {
+    const kind = liveKindOf(row.entityType);
+    if (!kind) return;
+    const channels = [...this.channels.values()].filter((c) => c.viewer.page.id === row.pageId);
+    await Promise.all(channels.map((channel) => this.processFor(channel, row, kind)));
+  }
+
+  /** Decide once for the audience, build once per document, write the same frame to all. */
+  private async processFor(channel: Channel, row: EventRow, kind: LiveKind): Promise<void> {
+    await channel.ready;
+    const id = `${kind}:${row.entityId}`;
+    const visible = await this.isVisible(channel.viewer, kind, row.entityId);
+    const wasVisible = channel.known.has(id);
+    if (visible) channel.known.add(id);
+    else channel.known.delete(id);
+    // NOTE: a change this audience could not see before and cannot see now produces nothing.
+    if (!visible && !wasVisible) return;
+    const envelope: LiveEnvelope = { seq: row.seq, action: row.action, kind, entityId: row.entityId, removed: !visible, resync: false };
+    const groups = [...channel.groups.values()].filter((g) => g.accepts(kind) && g.subscribers.size > 0);
+    if (!groups.length) return;
+    const context = createGraphQLContext(this.db, channel.viewer);
+    const frames = await Promise.all(groups.map((group) => this.build(group, envelope, context)));
+    groups.forEach((group, i) => {
+      for (const member of group.subscribers) this.deliver(member, frames[i]!);
+    });
+  }
+
+  private async build(group: Group, envelope: LiveEnvelope, contextValue: unknown): Promise<Frame> {
+    this.metrics.payloadBuilds++;
+    const result = (await execute({
+      schema: this.schema,
+      document: group.prepared.document,
+      operationName: group.prepared.operation.name?.value,
+      rootValue: envelope,
+      contextValue,
+      variableValues: group.variables,
+    })) as ExecutionResult;
+    return new Frame(envelope.seq, JSON.stringify(maskErrors(result, this.options.logger)));
+  }
+
+  /** Bounded buffering: a subscriber that cannot keep up is skipped, then told to resync or closed. */
+  private deliver(member: Member, frame: Frame): void {
+    const { subscriber } = member;
+    if (member.resyncing) return;
+    const queued = subscriber.buffered();
+    if (member.lagSince !== null) {
+      if (queued > this.highWater / 4) {
+        if (Date.now() - member.lagSince > this.maxLagMs) {
+          this.metrics.droppedSlowSubscribers++;
+          subscriber.close('too slow');
+        }
+        return;
+      }
+      // Drained: it missed frames, so its view must be rebuilt before live frames mean anything.
+      member.lagSince = null;
+      void this.sendResync(member, frame.seq);
+      return;
+    }
+    if (queued > this.highWater) {
+      member.lagSince = Date.now();
+      return;
+    }
+    subscriber.write(frame);
+    this.metrics.framesWritten++;
+  }
+
+  /** A resync signal in the shape of the subscriber's own document. */
+  private async sendResync(member: Member, seq: number): Promise<void> {
+    member.resyncing = true;
+    try {
+      this.metrics.resyncs++;
+      const context = createGraphQLContext(this.db, member.channel.viewer);
+      member.subscriber.write(await this.build(member.group, resyncEnvelope(seq), context));
+    } finally {
+      member.resyncing = false;
+    }
+  }
+
+  /** Bring one subscriber from `after` to `lastSeq`, then let it join live delivery. */
+  private async replay(join: Join): Promise<void> {
+    const { request, member } = join;
+    const { group, channel } = member;
+    const after = request.after!;
+    await channel.ready;
+    const first = await this.eventsAfter(after, 1, undefined, channel.viewer.page.id);
+    const gapTooOld = this.lastSeq - after > this.replayWindow || (first[0] !== undefined && first[0].seq > after + 1 && (await this.pruned(after)));
+    if (gapTooOld) {
+      await this.sendResync(member, this.lastSeq);
+    } else {
+      const rows = await this.eventsAfter(after, this.replayWindow, this.lastSeq, channel.viewer.page.id);
+      const context = createGraphQLContext(this.db, channel.viewer);
+      for (const row of rows) {
+        const kind = liveKindOf(row.entityType);
+        if (!kind || !group.accepts(kind)) continue;
+        const visible = await this.isVisible(channel.viewer, kind, row.entityId);
+        if (!visible && !channel.known.has(`${kind}:${row.entityId}`)) {
+          // It may have been visible when it changed, and is gone now: only a resync is safe to say.
+          if (row.beforeVisibility === 'public' || channel.viewer.audience.kind === 'internal') {
+            await this.sendResync(member, this.lastSeq);
+            break;
+          }
+          continue;
+        }
+        const envelope: LiveEnvelope = { seq: row.seq, action: row.action, kind, entityId: row.entityId, removed: !visible, resync: false };
+        member.subscriber.write(await this.build(group, envelope, context));
+        this.metrics.replayedFrames++;
+      }
+    }
+    if (!join.cancelled) group.subscribers.add(member);
+  }
+
+  /** True when events after `after` no longer exist (the table was pruned past it). */
+  private async pruned(after: number): Promise<boolean> {
+    const [row] = await this.db.select({ seq: sql<number | null>`min(${events.seq})::int` }).from(events);
+    return row?.seq !== null && row?.seq !== undefined && row.seq > after + 1;
+  }
+
+  private async isVisible(viewer: Viewer, kind: LiveKind, id: string): Promise<boolean> {
+    switch (kind) {
+      case 'component':
+        return (await listComponents(this.db, viewer, { ids: [id] })).length > 0;
+      case 'group':
+        return (await listGroupsByIds(this.db, viewer, [id])).length > 0;
+      case 'deployment':
+        return (await listDeployments(this.db, viewer, [id])).length > 0;
+      case 'incident':
+        return (await listIncidentsByIds(this.db, viewer, [id])).length > 0;
+      case 'maintenance':
+        return (await findMaintenance(this.db, viewer, id)) !== undefined;
+    }
+  }
+
+  /** What the audience can see right now, so the first change to hide something is a removal. */
+  private async loadKnown(channel: Channel): Promise<void> {
+    const { viewer } = channel;
+    const page = viewer.page.id;
+    const { audience } = viewer;
+    const [c, g, d, i, m] = await Promise.all([
+      this.db.select({ id: components.id }).from(components).where(and(eq(components.pageId, page), componentVisible(audience))),
+      this.db.select({ id: componentGroups.id }).from(componentGroups).where(and(eq(componentGroups.pageId, page), groupVisible(audience))),
+      audience.kind === 'public'
+        ? Promise.resolve([])
+        : this.db
+            .select({ id: deployments.id })
+            .from(deployments)
+            .where(and(eq(deployments.pageId, page), audience.kind === 'deployment' ? eq(deployments.id, audience.deploymentId) : undefined)),
+      this.db.select({ id: incidents.id }).from(incidents).where(and(eq(incidents.pageId, page), incidentVisible(audience))),
+      this.db.select({ id: maintenances.id }).from(maintenances).where(and(eq(maintenances.pageId, page), maintenanceVisible(audience))),
+    ]);
+    const known = new Set<string>();
+    for (const [kind, rows] of [['component', c], ['group', g], ['deployment', d], ['incident', i], ['maintenance', m]] as const) {
+      for (const row of rows) known.add(`${kind}:${row.id}`);
+    }
+    // Changes processed while loading were already applied to the empty set; keep both.
+    for (const id of channel.known) known.add(id);
+    channel.known = known;
+  }
+}
+
+/** The viewer a live payload is built as: the audience alone, never a particular person. */
+export function audienceViewer(page: PageRow, audience: Viewer['audience']): Viewer {
+  return {
+    page,
+    audience,
+    actor: { type: 'api_token', id: 'live', name: 'live', scopes: audience.kind === 'internal' ? ['read:internal'] : [] },
+  };
+}
+
+const documentIds = new WeakMap<object, number>();
+let nextDocumentId = 1;
+/** Documents come from the parse cache, so identity identifies the text. */
+function documentId(prepared: PreparedDocument): number {
+  let id = documentIds.get(prepared.document);
+  if (!id) documentIds.set(prepared.document, (id = nextDocumentId++));
+  return id;
+}
+
+/** As yoga does for HTTP: expected errors keep their message and code, anything else is masked. */
+function maskErrors(result: ExecutionResult, logger?: Logger): ExecutionResult {
+  if (!result.errors?.length) return result;
+  return {
+    ...result,
+    errors: result.errors.map((error) => {
+      const original = error.originalError;
+      if (!original || original instanceof GraphQLError) return error;
+      logger?.error({ err: original }, 'live payload resolver failed');
+      return new GraphQLError('Unexpected error.', { nodes: error.nodes, path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    }),
+  };
+}

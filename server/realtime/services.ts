@@ -1,0 +1,15 @@
+import type { GraphQLSchema } from 'graphql';
+import type { Credentials } from '../auth/resolve-viewer.js';
+import type { Viewer } from '../auth/viewer.js';
+import type { GraphQLContext } from '../context.js';
+import type { DocumentCache } from './documents.js';
+import type { LiveHub } from './hub.js';
+
+/** What the live transports need from the rest of the server. */
+export interface LiveServices {
+  schema: GraphQLSchema;
+  documents: DocumentCache;
+  hub: LiveHub;
+  resolveViewer(credentials: Credentials): Promise<Viewer>;
+  context(viewer: Viewer): GraphQLContext;
+}

@@ -1,0 +1,114 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { GraphQLError } from 'graphql';
+import { credentialsFromNode } from './credentials.js';
+import type { Frame, Subscriber } from './hub.js';
+import { prepareLiveOperation } from './requests.js';
+import type { LiveServices } from './services.js';
+
+const maxBody = 256 * 1024;
+const keepAliveMs = 15_000;
+const complete = Buffer.from('event: complete\ndata:\n\n');
+
+/**
+ * GraphQL subscriptions over Server-Sent Events, graphql-sse's "distinct connections" protocol
+ * (the one yoga speaks): one request per subscription, `next` events, a `complete` event.
+ * `pageEvents` frames are written from the hub's shared bytes; any other operation that asks
+ * for an event stream is handed to yoga unchanged.
+ */
+export function createSseHandler(services: LiveServices, fallback: (request: Request) => Promise<Response>) {
+  const open = new Set<ServerResponse>();
+  const keepAlive = setInterval(() => {
+    for (const res of open) res.write(':\n\n');
+  }, keepAliveMs).unref();
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+    let body: string | undefined;
+    let params: { query?: unknown; operationName?: string | null; variables?: Record<string, unknown> | null };
+    try {
+      if (req.method === 'POST') {
+        body = await readBody(req);
+        params = JSON.parse(body);
+      } else {
+        const variables = url.searchParams.get('variables');
+        params = { query: url.searchParams.get('query'), operationName: url.searchParams.get('operationName'), variables: variables ? JSON.parse(variables) : null };
+      }
+    } catch {
+      return void res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'Malformed request', extensions: { code: 'input/invalid' } }] }));
+    }
+
+    const live = prepareLiveOperation(services.schema, services.documents, params);
+    if (live === null) return forward(req, res, url, body, fallback);
+
+    startStream(res);
+    if (Array.isArray(live)) return endWithErrors(res, live as readonly GraphQLError[]);
+    const operation = live as Exclude<typeof live, readonly GraphQLError[] | null>;
+    let viewer;
+    try {
+      viewer = await services.resolveViewer(credentialsFromNode(req));
+    } catch (error) {
+      return endWithErrors(res, [error as GraphQLError]);
+    }
+    if (res.writableEnded) return;
+
+    const subscriber: Subscriber = {
+      buffered: () => res.writableLength,
+      write: (frame: Frame) => void res.write(frame.sseBytes()),
+      close: () => {
+        res.end(complete);
+      },
+    };
+    open.add(res);
+    const unsubscribe = services.hub.subscribe({ viewer, ...operation, subscriber });
+    res.once('close', () => {
+      open.delete(res);
+      unsubscribe();
+    });
+  }
+
+  return { handle, close: () => clearInterval(keepAlive), openStreams: () => open.size };
+}
+
+function startStream(res: ServerResponse): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    // Tells nginx not to buffer the stream.
+    'x-accel-buffering': 'no',
+  });
+  res.flushHeaders();
+}
+
+/** Per the protocol, request errors arrive as a `next` event on an accepted stream. */
+function endWithErrors(res: ServerResponse, errors: readonly GraphQLError[]): void {
+  const payload = JSON.stringify({ errors: errors.map((e) => ('toJSON' in e ? e.toJSON() : e)) });
+  res.write(`event: next\ndata: ${payload}\n\n`);
+  res.end(complete);
+}
+
+async function forward(req: IncomingMessage, res: ServerResponse, url: URL, body: string | undefined, fallback: (request: Request) => Promise<Response>): Promise<void> {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
+  const response = await fallback(new Request(url, { method: req.method, headers, body }));
+  res.writeHead(response.status, Object.fromEntries(response.headers));
+  if (response.body) Readable.fromWeb(response.body as never).pipe(res);
+  else res.end();
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBody) {
+        reject(new Error('body too large'));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

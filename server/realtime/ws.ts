@@ -1,0 +1,143 @@
+import type { IncomingMessage, Server } from 'node:http';
+import { subscribe as graphqlSubscribe, GraphQLError, type ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Credentials } from '../auth/resolve-viewer.js';
+import { credentialsFromNode } from './credentials.js';
+import type { Viewer } from '../auth/viewer.js';
+import type { LiveServices } from './services.js';
+import { prepareLiveOperation } from './requests.js';
+import type { Frame, Subscriber } from './hub.js';
+
+interface ConnectionState {
+  viewer?: Viewer;
+  /** Unsubscribe functions of this connection's live subscriptions, by client id. */
+  live: Map<string, () => void>;
+}
+
+/** An async iterator that never yields: graphql-ws keeps the subscription open until it ends. */
+function heldOpen(onEnd: () => void): AsyncGenerator<never> {
+  let finish: (value: IteratorResult<never>) => void = () => {};
+  const ended = new Promise<IteratorResult<never>>((resolve) => (finish = resolve));
+  const iterator: AsyncGenerator<never> = {
+    next: () => ended,
+    return: async () => {
+      onEnd();
+      finish({ done: true, value: undefined });
+      return { done: true, value: undefined };
+    },
+    throw: async (error) => {
+      onEnd();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  } as AsyncGenerator<never>;
+  return iterator;
+}
+
+/** graphql-ws frames differ per subscriber only by the id: the payload string is shared. */
+function wsSubscriber(socket: WebSocket, id: string): Subscriber {
+  const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  return {
+    buffered: () => socket.bufferedAmount,
+    write: (frame: Frame) => {
+      if (socket.readyState === socket.OPEN) socket.send(prefix + frame.json + '}');
+    },
+    close: (reason) => socket.close(4429, reason),
+  };
+}
+
+/**
+ * GraphQL over WebSocket (graphql-ws protocol) at /graphql on the HTTP server's port.
+ * graphql-ws runs the protocol (handshake, ping, complete); `pageEvents` subscriptions are
+ * registered with the hub, which writes their frames straight to the socket.
+ */
+export function attachWebSocket(server: Server, services: LiveServices): { close(): Promise<void> } {
+  // NOTE: no permessage-deflate: broadcast frames would be compressed once per socket.
+  const wss = new WebSocketServer({ server, path: '/graphql', perMessageDeflate: false, maxPayload: 1024 * 1024 });
+  const states = new WeakMap<object, ConnectionState>();
+  const stateOf = (extra: object) => {
+    let state = states.get(extra);
+    if (!state) states.set(extra, (state = { live: new Map() }));
+    return state;
+  };
+
+  const disposable = useServer<Record<string, unknown> | undefined, { socket: WebSocket; request: IncomingMessage }>(
+    {
+      schema: services.schema,
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const fromParams: Partial<Credentials> = {
+          pageSlug: typeof params.page === 'string' ? params.page : undefined,
+          audience: typeof params.audience === 'string' ? params.audience : undefined,
+          bearer: typeof params.authorization === 'string' ? params.authorization.replace(/^Bearer\s+/i, '') : undefined,
+        };
+        try {
+          stateOf(ctx.extra).viewer = await services.resolveViewer({ ...credentialsFromNode(ctx.extra.request), ...definedOnly(fromParams) });
+          return true;
+        } catch (error) {
+          const code = error instanceof GraphQLError ? String(error.extensions.code ?? 'auth/forbidden') : 'internal';
+          // 4403 (Forbidden) with the error code, so clients can ask for a token or a sign-in.
+          ctx.extra.socket.close(4403, code);
+          return false;
+        }
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const state = stateOf(ctx.extra);
+        const viewer = state.viewer!;
+        const live = prepareLiveOperation(services.schema, services.documents, payload);
+        if (Array.isArray(live)) return live as GraphQLError[];
+        if (live && !Array.isArray(live)) {
+          const operation = live as Exclude<typeof live, readonly GraphQLError[] | null>;
+          const unsubscribe = services.hub.subscribe({
+            viewer,
+            prepared: operation.prepared,
+            variables: operation.variables,
+            after: operation.after,
+            kinds: operation.kinds,
+            subscriber: wsSubscriber(ctx.extra.socket, id),
+          });
+          state.live.set(id, unsubscribe);
+          const args: ExecutionArgs = {
+            schema: services.schema,
+            document: operation.prepared.document,
+            variableValues: operation.variables,
+            contextValue: { liveSubscription: heldOpen(() => endLive(state, id)) },
+          };
+          return args;
+        }
+        // Queries and mutations over the socket run like HTTP ones, for this connection's viewer.
+        const prepared = services.documents.prepare(payload.query, payload.operationName);
+        if (Array.isArray(prepared)) return prepared as GraphQLError[];
+        const { document } = prepared as Exclude<typeof prepared, readonly GraphQLError[]>;
+        return { schema: services.schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined, contextValue: services.context(viewer) };
+      },
+      subscribe: (args) => {
+        const held = (args.contextValue as { liveSubscription?: AsyncGenerator<never> } | undefined)?.liveSubscription;
+        return held ?? graphqlSubscribe(args);
+      },
+      onClose: (ctx) => {
+        const state = stateOf(ctx.extra);
+        for (const id of [...state.live.keys()]) endLive(state, id);
+      },
+    },
+    wss,
+  );
+
+  return {
+    close: async () => {
+      await disposable.dispose();
+    },
+  };
+}
+
+function endLive(state: ConnectionState, id: string): void {
+  state.live.get(id)?.();
+  state.live.delete(id);
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
