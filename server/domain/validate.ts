@@ -33,6 +33,11 @@ export const text = {
 
 export const id = z.uuid({ error: 'must be a valid id' });
 
+/** A malformed id names nothing: lookups answer not_found, exactly as for a missing row. */
+export function isId(value: string): boolean {
+  return id.safeParse(value).success;
+}
+
 /** Drop keys whose value is undefined ("leave as is"); nulls are kept (they clear a field). */
 export function defined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -3,6 +3,7 @@ import type { Db } from '../db/client.js';
 import { componentGroups, components, deployments, type ComponentGroupRow, type ComponentRow, type DeploymentRow } from '../db/tables/index.js';
 import type { Viewer } from '../auth/viewer.js';
 import { componentVisible, groupVisible } from './visibility.js';
+import { isId } from '../domain/validate.js';
 
 /** Audience-filtered reads of deployments, groups and components. */
 
@@ -24,7 +25,7 @@ export function listGroupsByIds(db: Db, viewer: Viewer, ids: readonly string[]):
   return db
     .select()
     .from(componentGroups)
-    .where(and(eq(componentGroups.pageId, viewer.page.id), inArray(componentGroups.id, [...ids]), groupVisible(viewer.audience)));
+    .where(and(eq(componentGroups.pageId, viewer.page.id), inArray(componentGroups.id, ids.filter(isId)), groupVisible(viewer.audience)));
 }
 
 export function listComponents(db: Db, viewer: Viewer, filter: { ids?: readonly string[]; groupIds?: readonly string[] } = {}): Promise<ComponentRow[]> {
@@ -34,7 +35,7 @@ export function listComponents(db: Db, viewer: Viewer, filter: { ids?: readonly 
     .where(
       and(
         eq(components.pageId, viewer.page.id),
-        filter.ids ? inArray(components.id, [...filter.ids]) : undefined,
+        filter.ids ? inArray(components.id, filter.ids.filter(isId)) : undefined,
         filter.groupIds ? inArray(components.groupId, [...filter.groupIds]) : undefined,
         componentVisible(viewer.audience),
       ),
@@ -61,7 +62,7 @@ export function listDeployments(db: Db, viewer: Viewer, ids?: readonly string[])
       and(
         eq(deployments.pageId, viewer.page.id),
         audience.kind === 'deployment' ? eq(deployments.id, audience.deploymentId) : undefined,
-        ids ? inArray(deployments.id, [...ids]) : undefined,
+        ids ? inArray(deployments.id, ids.filter(isId)) : undefined,
       ),
     )
     .orderBy(asc(deployments.sortOrder), asc(deployments.slug));

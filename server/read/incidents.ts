@@ -1,3 +1,4 @@
+import { isId } from '../domain/validate.js';
 import { and, asc, desc, eq, inArray, notInArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
@@ -145,8 +146,7 @@ export async function listIncidentsByIds(db: Db, viewer: Viewer, ids: readonly s
 
 /** The incident, or undefined when it does not exist or the viewer may not see it. */
 export async function findIncident(db: Db, viewer: Viewer, id: string): Promise<IncidentRow | undefined> {
-  // A malformed id cannot exist; answering undefined keeps it indistinguishable from a hidden one.
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  if (!isId(id)) return undefined;
   return (await listIncidentsByIds(db, viewer, [id]))[0];
 }
 

@@ -1,3 +1,4 @@
+import { isId } from '../domain/validate.js';
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { components, maintenanceComponents, maintenances, type ComponentRow, type MaintenanceRow } from '../db/tables/index.js';
@@ -24,7 +25,7 @@ export function listMaintenances(db: Db, viewer: Viewer, filter: MaintenanceFilt
     .where(
       and(
         eq(maintenances.pageId, viewer.page.id),
-        ids ? inArray(maintenances.id, [...ids]) : undefined,
+        ids ? inArray(maintenances.id, ids.filter(isId)) : undefined,
         window === 'upcoming_or_active' ? inArray(maintenances.status, ['scheduled', 'in_progress']) : undefined,
         window === 'past' ? inArray(maintenances.status, ['completed', 'cancelled']) : undefined,
         maintenanceVisible(viewer.audience),

@@ -13,7 +13,7 @@ import {
   type DeploymentRow,
 } from '../db/tables/index.js';
 import { DomainError, invalidInput, notFound } from '../domain/errors.js';
-import { id, inputSchema, text } from '../domain/validate.js';
+import { id, inputSchema, isId, text } from '../domain/validate.js';
 import { componentStatuses, deploymentAccesses, visibilities, worstComponentStatus, type ComponentStatus } from '../domain/vocabulary.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
 
@@ -57,6 +57,7 @@ type CreateInput<S extends { create: (i: never) => unknown }> = Parameters<S['cr
 type PatchInput<S extends { patch: (i: never) => unknown }> = Parameters<S['patch']>[0];
 
 async function lockDeployment(w: Writer, ctx: ServiceContext, deploymentId: string): Promise<DeploymentRow> {
+  if (!isId(deploymentId)) throw notFound('deployment');
   const [row] = await w.tx
     .select()
     .from(deployments)
@@ -67,6 +68,7 @@ async function lockDeployment(w: Writer, ctx: ServiceContext, deploymentId: stri
 }
 
 async function lockGroup(w: Writer, ctx: ServiceContext, groupId: string): Promise<ComponentGroupRow> {
+  if (!isId(groupId)) throw notFound('group');
   const [row] = await w.tx
     .select()
     .from(componentGroups)
@@ -77,6 +79,7 @@ async function lockGroup(w: Writer, ctx: ServiceContext, groupId: string): Promi
 }
 
 export async function lockComponent(w: Writer, ctx: ServiceContext, componentId: string): Promise<ComponentRow> {
+  if (!isId(componentId)) throw notFound('component');
   const [row] = await w.tx
     .select()
     .from(components)

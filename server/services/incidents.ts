@@ -11,7 +11,7 @@ import {
   type IncidentUpdateRow,
 } from '../db/tables/index.js';
 import { DomainError, InvalidInputError, invalidInput, notFound, type FieldIssue } from '../domain/errors.js';
-import { id, inputSchema, parseInput, text } from '../domain/validate.js';
+import { id, inputSchema, isId, parseInput, text } from '../domain/validate.js';
 import {
   componentStatuses,
   impacts,
@@ -153,8 +153,7 @@ export interface IncidentRecord extends IncidentRow {
 const emptyToNull = (note: string | null | undefined) => (note && note.trim() ? note : null);
 
 async function lockIncident(w: Writer, ctx: ServiceContext, incidentId: string): Promise<IncidentRow> {
-  // A malformed id cannot exist: same answer as a missing one.
-  if (!id.safeParse(incidentId).success) throw notFound('incident');
+  if (!isId(incidentId)) throw notFound('incident');
   const [row] = await w.tx
     .select()
     .from(incidents)

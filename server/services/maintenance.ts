@@ -7,7 +7,7 @@ import {
   type MaintenanceRow,
 } from '../db/tables/index.js';
 import { DomainError, invalidInput, notFound } from '../domain/errors.js';
-import { id, inputSchema, text } from '../domain/validate.js';
+import { id, inputSchema, isId, text } from '../domain/validate.js';
 import { visibilities } from '../domain/vocabulary.js';
 import { settleComponentStatuses } from './catalog.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
@@ -40,6 +40,7 @@ function assertWindow(start: Date, end: Date): void {
 }
 
 async function lockMaintenance(w: Writer, ctx: ServiceContext, maintenanceId: string): Promise<MaintenanceRow> {
+  if (!isId(maintenanceId)) throw notFound('maintenance');
   const [row] = await w.tx
     .select()
     .from(maintenances)

@@ -4,7 +4,7 @@ import { sessions, users, type UserRow } from '../db/tables/index.js';
 import { decoyPasswordHash, hashPassword, hashSecret, newSecret, verifyPassword } from '../auth/secrets.js';
 import type { Actor } from '../auth/viewer.js';
 import { DomainError, notFound } from '../domain/errors.js';
-import { inputSchema, parseInput, text } from '../domain/validate.js';
+import { inputSchema, isId, parseInput, text } from '../domain/validate.js';
 import { staffRoles } from '../domain/vocabulary.js';
 import { userColumns, withoutSecrets, type StaffUser } from '../read/access.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
@@ -102,8 +102,7 @@ async function lockActiveAdmins(w: Writer, ctx: ServiceContext): Promise<string[
 }
 
 async function lockUser(w: Writer, ctx: ServiceContext, userId: string): Promise<UserRow> {
-  // Ids that are not uuids cannot exist; answer not_found rather than a database error.
-  if (!z.uuid().safeParse(userId).success) throw notFound('user');
+  if (!isId(userId)) throw notFound('user');
   const [row] = await w.tx
     .select()
     .from(users)

@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { templates, type TemplateRow } from '../db/tables/index.js';
 import { DomainError, notFound } from '../domain/errors.js';
-import { id, inputSchema, text } from '../domain/validate.js';
+import { inputSchema, isId, text } from '../domain/validate.js';
 import { impacts, templateKinds, updateStatuses } from '../domain/vocabulary.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
 
@@ -47,8 +47,7 @@ export function renderTemplate(source: string, vars: TemplateVars): string {
 }
 
 export async function lockTemplate(w: Writer, ctx: ServiceContext, templateId: string): Promise<TemplateRow> {
-  // A malformed id cannot exist: same answer as a missing one.
-  if (!id.safeParse(templateId).success) throw notFound('template');
+  if (!isId(templateId)) throw notFound('template');
   const [row] = await w.tx
     .select()
     .from(templates)

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { apiTokens, audienceTokens, deployments } from '../db/tables/index.js';
 import { newSecret } from '../auth/secrets.js';
 import { invalidInput, notFound } from '../domain/errors.js';
-import { id, inputSchema, text } from '../domain/validate.js';
+import { id, inputSchema, isId, text } from '../domain/validate.js';
 import { tokenScopes } from '../domain/vocabulary.js';
 import { apiTokenColumns, audienceTokenColumns, type ApiTokenInfo, type AudienceTokenInfo } from '../read/access.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
@@ -45,10 +45,8 @@ export interface CreatedAudienceToken {
   audienceToken: AudienceTokenInfo;
 }
 
-const validId = (value: string) => z.uuid().safeParse(value).success;
-
 async function lockApiToken(w: Writer, ctx: ServiceContext, tokenId: string): Promise<ApiTokenInfo> {
-  if (!validId(tokenId)) throw notFound('token');
+  if (!isId(tokenId)) throw notFound('token');
   const [row] = await w.tx
     .select(apiTokenColumns)
     .from(apiTokens)
@@ -59,7 +57,7 @@ async function lockApiToken(w: Writer, ctx: ServiceContext, tokenId: string): Pr
 }
 
 async function lockAudienceToken(w: Writer, ctx: ServiceContext, tokenId: string): Promise<AudienceTokenInfo> {
-  if (!validId(tokenId)) throw notFound('token');
+  if (!isId(tokenId)) throw notFound('token');
   const [row] = await w.tx
     .select(audienceTokenColumns)
     .from(audienceTokens)

@@ -54,3 +54,23 @@ describe('pages are tenants', () => {
     expect(result.errors?.[0]?.extensions?.code).toBe('auth/forbidden');
   });
 });
+
+describe('malformed ids', () => {
+  it('answer not_found, like a missing row, for every lookup and write', async () => {
+    const staff = await hub.apiToken(['admin']);
+    const cases: [string, string][] = [
+      ['{ component(id: "abc") { name } }', 'component/not_found'],
+      ['{ componentGroup(id: "abc") { name } }', 'group/not_found'],
+      ['{ incident(id: "abc") { title } }', 'incident/not_found'],
+      ['{ maintenance(id: "abc") { title } }', 'maintenance/not_found'],
+      ['mutation { setComponentStatus(id: "abc", status: major_outage) { name } }', 'component/not_found'],
+      ['mutation { deleteComponentGroup(id: "abc") }', 'group/not_found'],
+      ['mutation { deleteDeployment(id: "abc") }', 'deployment/not_found'],
+      ['mutation { cancelMaintenance(id: "abc") { id } }', 'maintenance/not_found'],
+    ];
+    for (const [query, code] of cases) {
+      const result = await hub.gql(query, {}, { token: staff });
+      expect(result.errors?.[0]?.extensions?.code, query).toBe(code);
+    }
+  });
+});
