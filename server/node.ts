@@ -24,6 +24,10 @@ export interface NodeOptions {
   redisUrl?: string;
   /** Record commit times per sequence number at /debug/live (benchmarks only). */
   liveDebug?: boolean;
+  /** How many events back a client may resume (LiveHub's default otherwise). */
+  replayWindow?: number;
+  /** The hub's safety-net poll interval; 0 disables it, so only wake-ups deliver (tests). */
+  pollMs?: number;
 }
 
 /**
@@ -41,7 +45,7 @@ export interface HubNode {
 
 export async function createNode(options: NodeOptions): Promise<HubNode> {
   const { database, logger } = options;
-  const hub = new LiveHub({ db: database.db, schema, logger });
+  const hub = new LiveHub({ db: database.db, schema, logger, replayWindow: options.replayWindow, pollMs: options.pollMs });
   await hub.start();
   const wake = () => hub.wake();
 

@@ -78,6 +78,8 @@ interface EventRow {
 
 class Group {
   readonly subscribers = new Set<Member>();
+  /** Members still being replayed: the group must outlive its other members until they join. */
+  joining = 0;
   constructor(
     readonly key: string,
     readonly prepared: PreparedDocument,
@@ -94,13 +96,31 @@ class Channel {
   readonly groups = new Map<string, Group>();
   /** `kind:id` of everything this audience can currently see: decides removals. */
   known = new Set<string>();
-  ready: Promise<void>;
+  /** The last event processed for this audience: a retried event skips audiences it reached. */
+  seq: number;
+  private loading: Promise<void> | null = null;
+  private loaded = false;
   constructor(
     readonly key: string,
     readonly viewer: Viewer,
-    load: (channel: Channel) => Promise<void>,
+    private readonly load: (channel: Channel) => Promise<void>,
+    seq: number,
   ) {
-    this.ready = load(this);
+    this.seq = seq;
+    void this.ready().catch(() => {});
+  }
+  /** `known`, loaded once; a failed load is tried again on next use rather than kept for good. */
+  ready(): Promise<void> {
+    if (this.loaded) return Promise.resolve();
+    return (this.loading ??= this.load(this).then(
+      () => {
+        this.loaded = true;
+      },
+      (error: unknown) => {
+        this.loading = null;
+        throw error;
+      },
+    ));
   }
   get size(): number {
     let n = 0;
@@ -117,12 +137,18 @@ interface Member {
   lagSince: number | null;
   /** Drained after lagging: live frames wait until its resync signal is written. */
   resyncing: boolean;
+  /** Its `after`, when it joined without replay: the hub had not reached it yet, so skip up to it. */
+  after: number | null;
+  /** Closed by the hub (too slow): nothing more is written to it. */
+  closed: boolean;
 }
 
 interface Join {
   request: SubscribeRequest;
   member: Member;
   cancelled: boolean;
+  /** Replayed up to here: a replay retried after a failure goes on from it, sending nothing twice. */
+  after: number;
 }
 
 export interface HubMetrics {
@@ -205,31 +231,36 @@ export class LiveHub {
   subscribe(request: SubscribeRequest): () => void {
     const channel = this.channelFor(request.viewer);
     const group = this.groupFor(channel, request);
-    const member: Member = { subscriber: request.subscriber, group, channel, lagSince: null, resyncing: false };
+    const member: Member = { subscriber: request.subscriber, group, channel, lagSince: null, resyncing: false, after: null, closed: false };
     if (request.after === null || request.after >= this.lastSeq) {
+      // A cursor can be ahead of this hub (taken from the table, or on a faster node).
+      member.after = request.after;
       group.subscribers.add(member);
-      return () => this.leave(channel, group, member);
+      return () => this.leave(member);
     }
-    const join: Join = { request, member, cancelled: false };
+    const join: Join = { request, member, cancelled: false, after: request.after };
+    group.joining++;
     this.joins.push(join);
     this.wake();
     return () => {
       join.cancelled = true;
-      this.leave(channel, group, member);
+      this.leave(member);
     };
   }
 
-  private leave(channel: Channel, group: Group, member: Member): void {
+  /** Idempotent; removes the group and channel only if they are still the registered ones. */
+  private leave(member: Member): void {
+    const { channel, group } = member;
     group.subscribers.delete(member);
-    if (group.subscribers.size === 0 && !this.joins.some((j) => j.member.group === group && !j.cancelled)) channel.groups.delete(group.key);
-    if (channel.groups.size === 0) this.channels.delete(channel.key);
+    if (group.subscribers.size === 0 && group.joining === 0 && channel.groups.get(group.key) === group) channel.groups.delete(group.key);
+    if (channel.groups.size === 0 && this.channels.get(channel.key) === channel) this.channels.delete(channel.key);
   }
 
   private channelFor(viewer: Viewer): Channel {
     const key = `${viewer.page.id}|${audienceKey(viewer.audience)}`;
     let channel = this.channels.get(key);
     if (!channel) {
-      channel = new Channel(key, audienceViewer(viewer.page, viewer.audience), (c) => this.loadKnown(c));
+      channel = new Channel(key, audienceViewer(viewer.page, viewer.audience), (c) => this.loadKnown(c), this.lastSeq);
       this.channels.set(key, channel);
     }
     return channel;
@@ -253,7 +284,7 @@ export class LiveHub {
     try {
       do {
         this.again = false;
-        for (const join of this.joins.splice(0)) if (!join.cancelled) await this.replay(join);
+        for (const join of this.joins.splice(0)) await this.replay(join);
         const rows = await this.eventsAfter(this.lastSeq, 500);
         for (const row of rows) {
           await this.process(row);
@@ -290,12 +321,21 @@ export class LiveHub {
     const kind = liveKindOf(row.entityType);
     if (!kind) return;
     const channels = [...this.channels.values()].filter((c) => c.viewer.page.id === row.pageId);
-    await Promise.all(channels.map((channel) => this.processFor(channel, row, kind)));
+    // Settled, not Promise.all: a run retried after a failure must not overlap this one.
+    const results = await Promise.allSettled(channels.map((channel) => this.processFor(channel, row, kind)));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private async processFor(channel: Channel, row: EventRow, kind: LiveKind): Promise<void> {
+    if (row.seq <= channel.seq) return;
+    await this.fanOut(channel, row, kind);
+    channel.seq = row.seq;
   }
 
   /** Decide once for the audience, build once per document, write the same frame to all. */
-  private async processFor(channel: Channel, row: EventRow, kind: LiveKind): Promise<void> {
-    await channel.ready;
+  private async fanOut(channel: Channel, row: EventRow, kind: LiveKind): Promise<void> {
+    await channel.ready();
     const id = `${kind}:${row.entityId}`;
     const visible = await this.isVisible(channel.viewer, kind, row.entityId);
     const wasVisible = channel.known.has(id);
@@ -329,12 +369,15 @@ export class LiveHub {
   /** Bounded buffering: a subscriber that cannot keep up is skipped, then told to resync or closed. */
   private deliver(member: Member, frame: Frame): void {
     const { subscriber } = member;
-    if (member.resyncing) return;
+    if (member.resyncing || member.closed) return;
+    if (member.after !== null && frame.seq <= member.after) return;
     const queued = subscriber.buffered();
     if (member.lagSince !== null) {
       if (queued > this.highWater / 4) {
         if (Date.now() - member.lagSince > this.maxLagMs) {
           this.metrics.droppedSlowSubscribers++;
+          member.closed = true;
+          this.leave(member);
           subscriber.close('too slow');
         }
         return;
@@ -366,35 +409,82 @@ export class LiveHub {
 
   /** Bring one subscriber from `after` to `lastSeq`, then let it join live delivery. */
   private async replay(join: Join): Promise<void> {
-    const { request, member } = join;
+    const { member } = join;
+    try {
+      if (!join.cancelled) await this.replayGap(join);
+    } catch (error) {
+      // Tried again with the next run.
+      this.joins.unshift(join);
+      throw error;
+    }
+    member.group.joining--;
+    if (join.cancelled) this.leave(member);
+    else member.group.subscribers.add(member);
+  }
+
+  private async replayGap(join: Join): Promise<void> {
+    const { member } = join;
     const { group, channel } = member;
-    const after = request.after!;
-    await channel.ready;
+    const { after } = join;
+    await channel.ready();
     const first = await this.eventsAfter(after, 1, undefined, channel.viewer.page.id);
     const gapTooOld = this.lastSeq - after > this.replayWindow || (first[0] !== undefined && first[0].seq > after + 1 && (await this.pruned(after)));
     if (gapTooOld) {
       await this.sendResync(member, this.lastSeq);
+      join.after = this.lastSeq;
     } else {
       const rows = await this.eventsAfter(after, this.replayWindow, this.lastSeq, channel.viewer.page.id);
       const context = createGraphQLContext(this.db, channel.viewer);
       for (const row of rows) {
         const kind = liveKindOf(row.entityType);
-        if (!kind || !group.accepts(kind)) continue;
+        if (!kind || !group.accepts(kind)) {
+          join.after = row.seq;
+          continue;
+        }
         const visible = await this.isVisible(channel.viewer, kind, row.entityId);
         if (!visible && !channel.known.has(`${kind}:${row.entityId}`)) {
           // It may have been visible when it changed, and is gone now: only a resync is safe to say.
-          if (row.beforeVisibility === 'public' || channel.viewer.audience.kind === 'internal') {
+          if (await this.mayHaveSeen(channel.viewer, kind, row)) {
             await this.sendResync(member, this.lastSeq);
+            join.after = this.lastSeq;
             break;
           }
+          join.after = row.seq;
           continue;
         }
         const envelope: LiveEnvelope = { seq: row.seq, action: row.action, kind, entityId: row.entityId, removed: !visible, resync: false };
         member.subscriber.write(await this.build(group, envelope, context));
+        join.after = row.seq;
         this.metrics.replayedFrames++;
       }
     }
-    if (!join.cancelled) group.subscribers.add(member);
+  }
+
+  /**
+   * Replay, for an entity the audience cannot see now: could it have seen it before this change?
+   * Judged from the event's `before` row and the entity's parents as they are now (a parent that
+   * changed in the gap has an event of its own, judged the same way). Another deployment's rows
+   * and internal rows are not, so they cost a resuming client nothing.
+   */
+  private async mayHaveSeen(viewer: Viewer, kind: LiveKind, row: EventRow): Promise<boolean> {
+    const { audience } = viewer;
+    if (audience.kind === 'internal') return true;
+    if (kind === 'deployment') return audience.kind === 'deployment' && audience.deploymentId === row.entityId;
+    if (row.beforeVisibility !== 'public') return false;
+    const [event] = await this.db.select({ before: events.before }).from(events).where(eq(events.seq, row.seq));
+    const before = event?.before as { groupId?: string | null; deploymentId?: string | null; components?: { componentId: string }[]; componentIds?: string[] } | null;
+    if (!before) return false;
+    switch (kind) {
+      case 'group':
+        return !before.deploymentId || (audience.kind === 'deployment' && before.deploymentId === audience.deploymentId);
+      case 'component':
+        return !before.groupId || (await listGroupsByIds(this.db, viewer, [before.groupId])).length > 0;
+      case 'incident':
+      case 'maintenance': {
+        const ids = before.components?.map((c) => c.componentId) ?? before.componentIds ?? [];
+        return !ids.length || (await listComponents(this.db, viewer, { ids })).length > 0;
+      }
+    }
   }
 
   /** True when events after `after` no longer exist (the table was pruned past it). */

@@ -19,7 +19,7 @@ const complete = Buffer.from('event: complete\ndata:\n\n');
 export function createSseHandler(services: LiveServices, fallback: (request: Request) => Promise<Response>) {
   const open = new Set<ServerResponse>();
   const keepAlive = setInterval(() => {
-    for (const res of open) res.write(':\n\n');
+    for (const res of open) if (writable(res)) res.write(':\n\n');
   }, keepAliveMs).unref();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -50,13 +50,18 @@ export function createSseHandler(services: LiveServices, fallback: (request: Req
     } catch (error) {
       return endWithErrors(res, [error as GraphQLError]);
     }
-    if (res.writableEnded) return;
+    // The client may have gone while its viewer was resolved: `close` has fired already.
+    if (!writable(res)) return;
 
+    // NOTE: a write after end emits an unhandled 'error' on the response (the process dies),
+    // and the hub may write to or close a subscriber before its 'close' event has fired.
     const subscriber: Subscriber = {
       buffered: () => res.writableLength,
-      write: (frame: Frame) => void res.write(frame.sseBytes()),
+      write: (frame: Frame) => {
+        if (writable(res)) res.write(frame.sseBytes());
+      },
       close: () => {
-        res.end(complete);
+        if (writable(res)) res.end(complete);
       },
     };
     open.add(res);
@@ -68,6 +73,10 @@ export function createSseHandler(services: LiveServices, fallback: (request: Req
   }
 
   return { handle, close: () => clearInterval(keepAlive), openStreams: () => open.size };
+}
+
+function writable(res: ServerResponse): boolean {
+  return !res.writableEnded && !res.destroyed;
 }
 
 function startStream(res: ServerResponse): void {

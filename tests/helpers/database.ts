@@ -3,6 +3,8 @@ import postgres from 'postgres';
 import { openDatabase, type Database } from '../../server/db/client.js';
 
 export interface TestDatabase extends Database {
+  /** The connection string of the fresh PostgreSQL database (unset for PGlite). */
+  url?: string;
   /** Close and remove the database. */
   destroy(): Promise<void>;
 }
@@ -25,6 +27,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const database = await openDatabase({ url: testUrl.toString(), poolSize: 5 });
   return {
     ...database,
+    url: testUrl.toString(),
     async destroy() {
       await database.close();
       await admin.unsafe(`drop database if exists "${name}" with (force)`);
