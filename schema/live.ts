@@ -30,27 +30,27 @@ PageEvent.implement({
     component: t.field({
       type: Component,
       nullable: true,
-      resolve: async (e, _, ctx) => (e.kind === 'component' && e.entityId && !e.removed ? ((await findComponent(ctx.db, ctx.viewer, e.entityId)) ?? null) : null),
+      resolve: async (e, _, ctx) => (e.kind === 'component' && e.entityId && !e.removed ? ((e.entity as never) ?? (await findComponent(ctx.db, ctx.viewer, e.entityId)) ?? null) : null),
     }),
     group: t.field({
       type: ComponentGroup,
       nullable: true,
-      resolve: async (e, _, ctx) => (e.kind === 'group' && e.entityId && !e.removed ? ((await findGroup(ctx.db, ctx.viewer, e.entityId)) ?? null) : null),
+      resolve: async (e, _, ctx) => (e.kind === 'group' && e.entityId && !e.removed ? ((e.entity as never) ?? (await findGroup(ctx.db, ctx.viewer, e.entityId)) ?? null) : null),
     }),
     deployment: t.field({
       type: Deployment,
       nullable: true,
-      resolve: async (e, _, ctx) => (e.kind === 'deployment' && e.entityId && !e.removed ? ((await listDeployments(ctx.db, ctx.viewer, [e.entityId]))[0] ?? null) : null),
+      resolve: async (e, _, ctx) => (e.kind === 'deployment' && e.entityId && !e.removed ? ((e.entity as never) ?? (await listDeployments(ctx.db, ctx.viewer, [e.entityId]))[0] ?? null) : null),
     }),
     incident: t.field({
       type: Incident,
       nullable: true,
-      resolve: async (e, _, ctx) => (e.kind === 'incident' && e.entityId && !e.removed ? ((await findIncident(ctx.db, ctx.viewer, e.entityId)) ?? null) : null),
+      resolve: async (e, _, ctx) => (e.kind === 'incident' && e.entityId && !e.removed ? ((e.entity as never) ?? (await findIncident(ctx.db, ctx.viewer, e.entityId)) ?? null) : null),
     }),
     maintenance: t.field({
       type: Maintenance,
       nullable: true,
-      resolve: async (e, _, ctx) => (e.kind === 'maintenance' && e.entityId && !e.removed ? ((await findMaintenance(ctx.db, ctx.viewer, e.entityId)) ?? null) : null),
+      resolve: async (e, _, ctx) => (e.kind === 'maintenance' && e.entityId && !e.removed ? ((e.entity as never) ?? (await findMaintenance(ctx.db, ctx.viewer, e.entityId)) ?? null) : null),
     }),
   }),
 });

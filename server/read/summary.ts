@@ -1,5 +1,5 @@
-import { and, eq, notInArray } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import { and, eq, notInArray, sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../db/client.js';
 import { components, incidents, maintenances } from '../db/tables/index.js';
 import type { Viewer } from '../auth/viewer.js';
 import {
@@ -7,6 +7,7 @@ import {
   indicatorDescriptions,
   maintenanceDescription,
   worstImpact,
+  type ComponentStatus,
   type Impact,
 } from '../domain/vocabulary.js';
 import { componentVisible, incidentVisible, maintenanceVisible } from './visibility.js';
@@ -18,27 +19,24 @@ export interface PageStatus {
 
 /**
  * The overall indicator, computed only from what the viewer can see: the worst of its visible
- * components' statuses and its visible unresolved incidents' impacts.
+ * components' statuses and its visible unresolved incidents' impacts. One statement: it runs for
+ * every audience on every live event.
  */
 export async function readPageStatus(db: Db, viewer: Viewer): Promise<PageStatus> {
   const { audience, page } = viewer;
-  const [componentRows, incidentRows, maintenanceRows] = await Promise.all([
-    db.select({ status: components.status }).from(components).where(and(eq(components.pageId, page.id), componentVisible(audience))),
-    db
-      .select({ impact: incidents.impact })
-      .from(incidents)
-      .where(and(eq(incidents.pageId, page.id), notInArray(incidents.status, ['resolved', 'postmortem']), incidentVisible(audience))),
-    db
-      .select({ id: maintenances.id })
-      .from(maintenances)
-      .where(and(eq(maintenances.pageId, page.id), eq(maintenances.status, 'in_progress'), maintenanceVisible(audience)))
-      .limit(1),
-  ]);
-  const indicator = worstImpact([
-    ...componentRows.map((c) => impactOfComponentStatus[c.status]),
-    ...incidentRows.map((i) => i.impact),
-  ]);
-  const underMaintenance = maintenanceRows.length > 0 || componentRows.some((c) => c.status === 'under_maintenance');
+  const [row] = await queryRows<{ statuses: ComponentStatus[] | null; impacts: Impact[] | null; maintenance: boolean }>(
+    db,
+    sql`select
+      (select array_agg(distinct ${components.status}::text) from ${components}
+        where ${and(eq(components.pageId, page.id), componentVisible(audience))}) as statuses,
+      (select array_agg(distinct ${incidents.impact}::text) from ${incidents}
+        where ${and(eq(incidents.pageId, page.id), notInArray(incidents.status, ['resolved', 'postmortem']), incidentVisible(audience))}) as impacts,
+      exists (select 1 from ${maintenances}
+        where ${and(eq(maintenances.pageId, page.id), eq(maintenances.status, 'in_progress'), maintenanceVisible(audience))}) as maintenance`,
+  );
+  const statuses = row?.statuses ?? [];
+  const indicator = worstImpact([...statuses.map((s) => impactOfComponentStatus[s]), ...(row?.impacts ?? [])]);
+  const underMaintenance = Boolean(row?.maintenance) || statuses.includes('under_maintenance');
   const description = indicator === 'none' && underMaintenance ? maintenanceDescription : indicatorDescriptions[indicator];
   return { indicator, description };
 }

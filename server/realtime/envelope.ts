@@ -15,6 +15,8 @@ export interface LiveEnvelope {
   removed: boolean;
   /** The client must refetch its snapshot (gap too old, or it fell behind). */
   resync: boolean;
+  /** The entity as the audience sees it, already read by the hub's visibility check. */
+  entity?: object;
 }
 
 const kindOfEntity: Record<string, LiveKind> = {

@@ -23,15 +23,30 @@ import { liveKindOf, resyncEnvelope, type LiveEnvelope, type LiveKind } from './
 
 /** A pre-serialised `ExecutionResult`, shared by every subscriber it is written to. */
 export class Frame {
+  private encoded?: Buffer;
   private sse?: Buffer;
+  private sseChunk?: Buffer;
   constructor(
     readonly seq: number,
     readonly json: string,
   ) {}
-  /** The Server-Sent Events bytes, built on first use and then shared. */
+  /** The JSON as UTF-8, encoded once for every WebSocket subscriber. */
+  bytes(): Buffer {
+    return (this.encoded ??= Buffer.from(this.json));
+  }
+  /** The Server-Sent Events message, built on first use and then shared. */
   sseBytes(): Buffer {
     return (this.sse ??= Buffer.from(`event: next\ndata: ${this.json}\n\n`));
   }
+  /** The same message as one HTTP/1.1 chunk, ready to write to any chunked SSE response. */
+  sseChunkBytes(): Buffer {
+    return (this.sseChunk ??= httpChunk(this.sseBytes()));
+  }
+}
+
+/** Chunked transfer-encoding framing: `<hex length>\r\n<data>\r\n`. */
+export function httpChunk(data: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]);
 }
 
 /** One open subscription on one transport. */
@@ -337,13 +352,14 @@ export class LiveHub {
   private async fanOut(channel: Channel, row: EventRow, kind: LiveKind): Promise<void> {
     await channel.ready();
     const id = `${kind}:${row.entityId}`;
-    const visible = await this.isVisible(channel.viewer, kind, row.entityId);
+    const entity = await this.findVisible(channel.viewer, kind, row.entityId);
+    const visible = entity !== undefined;
     const wasVisible = channel.known.has(id);
     if (visible) channel.known.add(id);
     else channel.known.delete(id);
     // NOTE: a change this audience could not see before and cannot see now produces nothing.
     if (!visible && !wasVisible) return;
-    const envelope: LiveEnvelope = { seq: row.seq, action: row.action, kind, entityId: row.entityId, removed: !visible, resync: false };
+    const envelope: LiveEnvelope = { seq: row.seq, action: row.action, kind, entityId: row.entityId, removed: !visible, resync: false, entity };
     const groups = [...channel.groups.values()].filter((g) => g.accepts(kind) && g.subscribers.size > 0);
     if (!groups.length) return;
     const context = createGraphQLContext(this.db, channel.viewer);
@@ -441,7 +457,8 @@ export class LiveHub {
           join.after = row.seq;
           continue;
         }
-        const visible = await this.isVisible(channel.viewer, kind, row.entityId);
+        const entity = await this.findVisible(channel.viewer, kind, row.entityId);
+        const visible = entity !== undefined;
         if (!visible && !channel.known.has(`${kind}:${row.entityId}`)) {
           // It may have been visible when it changed, and is gone now: only a resync is safe to say.
           if (await this.mayHaveSeen(channel.viewer, kind, row)) {
@@ -452,7 +469,7 @@ export class LiveHub {
           join.after = row.seq;
           continue;
         }
-        const envelope: LiveEnvelope = { seq: row.seq, action: row.action, kind, entityId: row.entityId, removed: !visible, resync: false };
+        const envelope: LiveEnvelope = { seq: row.seq, action: row.action, kind, entityId: row.entityId, removed: !visible, resync: false, entity };
         member.subscriber.write(await this.build(group, envelope, context));
         join.after = row.seq;
         this.metrics.replayedFrames++;
@@ -493,20 +510,25 @@ export class LiveHub {
     return row?.seq !== null && row?.seq !== undefined && row.seq > after + 1;
   }
 
-  private async isVisible(viewer: Viewer, kind: LiveKind, id: string): Promise<boolean> {
+  /**
+   * The entity as this audience sees it, or undefined when it cannot. The row rides on the
+   * envelope, so the payload resolvers do not read it again.
+   */
+  private async findVisible(viewer: Viewer, kind: LiveKind, id: string): Promise<object | undefined> {
     switch (kind) {
       case 'component':
-        return (await listComponents(this.db, viewer, { ids: [id] })).length > 0;
+        return (await listComponents(this.db, viewer, { ids: [id] }))[0];
       case 'group':
-        return (await listGroupsByIds(this.db, viewer, [id])).length > 0;
+        return (await listGroupsByIds(this.db, viewer, [id]))[0];
       case 'deployment':
-        return (await listDeployments(this.db, viewer, [id])).length > 0;
+        return (await listDeployments(this.db, viewer, [id]))[0];
       case 'incident':
-        return (await listIncidentsByIds(this.db, viewer, [id])).length > 0;
+        return (await listIncidentsByIds(this.db, viewer, [id]))[0];
       case 'maintenance':
-        return (await findMaintenance(this.db, viewer, id)) !== undefined;
+        return findMaintenance(this.db, viewer, id);
     }
   }
+
 
   /** What the audience can see right now, so the first change to hide something is a removal. */
   private async loadKnown(channel: Channel): Promise<void> {

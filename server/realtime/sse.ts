@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { GraphQLError } from 'graphql';
 import { credentialsFromNode } from './credentials.js';
-import type { Frame, Subscriber } from './hub.js';
+import { httpChunk, type Frame, type Subscriber } from './hub.js';
 import { prepareLiveOperation } from './requests.js';
 import type { LiveServices } from './services.js';
 
@@ -19,7 +19,7 @@ const complete = Buffer.from('event: complete\ndata:\n\n');
 export function createSseHandler(services: LiveServices, fallback: (request: Request) => Promise<Response>) {
   const open = new Set<ServerResponse>();
   const keepAlive = setInterval(() => {
-    for (const res of open) if (writable(res)) res.write(':\n\n');
+    for (const res of open) writeShared(res, keepAliveChunk, keepAliveMessage);
   }, keepAliveMs).unref();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -56,10 +56,9 @@ export function createSseHandler(services: LiveServices, fallback: (request: Req
     // NOTE: a write after end emits an unhandled 'error' on the response (the process dies),
     // and the hub may write to or close a subscriber before its 'close' event has fired.
     const subscriber: Subscriber = {
+      // Includes what the socket has queued (OutgoingMessage counts both).
       buffered: () => res.writableLength,
-      write: (frame: Frame) => {
-        if (writable(res)) res.write(frame.sseBytes());
-      },
+      write: (frame: Frame) => writeShared(res, frame.sseChunkBytes(), frame.sseBytes()),
       close: () => {
         if (writable(res)) res.end(complete);
       },
@@ -73,6 +72,20 @@ export function createSseHandler(services: LiveServices, fallback: (request: Req
   }
 
   return { handle, close: () => clearInterval(keepAlive), openStreams: () => open.size };
+}
+
+const keepAliveMessage = Buffer.from(':\n\n');
+const keepAliveChunk = httpChunk(keepAliveMessage);
+
+/**
+ * Write bytes shared by many subscribers. On a chunked HTTP/1.1 response (headers already sent)
+ * the pre-framed chunk goes straight to the socket: one write, no per-response framing.
+ */
+function writeShared(res: ServerResponse, chunk: Buffer, message: Buffer): void {
+  if (!writable(res)) return;
+  const socket = res.socket;
+  if (socket && res.headersSent && (res as ServerResponse & { chunkedEncoding?: boolean }).chunkedEncoding) socket.write(chunk);
+  else res.write(message);
 }
 
 function writable(res: ServerResponse): boolean {

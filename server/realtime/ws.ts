@@ -37,13 +37,18 @@ function heldOpen(onEnd: () => void): AsyncGenerator<never> {
   return iterator;
 }
 
-/** graphql-ws frames differ per subscriber only by the id: the payload string is shared. */
+const closeBrace = Buffer.from('}');
+
+/**
+ * graphql-ws frames differ per subscriber only by the id: the payload bytes are encoded once and
+ * shared; per socket only the short prefix is joined on.
+ */
 function wsSubscriber(socket: WebSocket, id: string): Subscriber {
-  const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  const prefix = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
   return {
     buffered: () => socket.bufferedAmount,
     write: (frame: Frame) => {
-      if (socket.readyState === socket.OPEN) socket.send(prefix + frame.json + '}');
+      if (socket.readyState === socket.OPEN) socket.send(Buffer.concat([prefix, frame.bytes(), closeBrace]), { binary: false });
     },
     close: (reason) => socket.close(4429, reason),
   };

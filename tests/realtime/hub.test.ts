@@ -210,7 +210,7 @@ describe('joins and cursors', () => {
 
 describe('a failed read while processing', () => {
   // A private method fails once, as a dropped database connection would make it.
-  type Patchable = Record<'isVisible' | 'loadKnown', (...args: unknown[]) => Promise<unknown>>;
+  type Patchable = Record<'findVisible' | 'loadKnown', (...args: unknown[]) => Promise<unknown>>;
   function failOnce(hub: LiveHub, method: keyof Patchable, when: (...args: unknown[]) => boolean): void {
     const target = hub as unknown as Patchable;
     const original = target[method].bind(hub);
@@ -230,7 +230,7 @@ describe('a failed read while processing', () => {
     const staff = new FakeSubscriber('staff');
     join(hub, pub);
     join(hub, staff, { viewer: internalViewer() });
-    failOnce(hub, 'isVisible', (viewer) => (viewer as Viewer).audience.kind === 'internal');
+    failOnce(hub, 'findVisible', (viewer) => (viewer as Viewer).audience.kind === 'internal');
 
     const s1 = await catalog.setComponentStatus(ctx, ids.web, 'degraded_performance').then(() => maxSeq(database.db));
     await waitUntil(() => staff.frames.length === 1, 5_000, 'staff event after the retry');
@@ -260,7 +260,7 @@ describe('a failed read while processing', () => {
     const from = await maxSeq(database.db);
     const a = await change(hub, ctx, ids.api, 'degraded_performance');
     const b = await change(hub, ctx, ids.web, 'degraded_performance');
-    failOnce(hub, 'isVisible', (_viewer, _kind, id) => id === ids.web);
+    failOnce(hub, 'findVisible', (_viewer, _kind, id) => id === ids.web);
 
     const client = new FakeSubscriber('client');
     join(hub, client, { after: from });
