@@ -54,14 +54,14 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
   if (options.redisUrl) wakeups.push(await listenRedis(options.redisUrl, wake, logger));
 
   const commitTimes = options.liveDebug ? new Map<number, number>() : null;
-  const onCommit: CommitListener = (seqs) => {
+  const onCommit: CommitListener = (seqs, committed) => {
     if (commitTimes) {
       const at = performance.timeOrigin + performance.now();
       for (const seq of seqs) commitTimes.set(seq, at);
       if (commitTimes.size > 10_000) commitTimes.delete(commitTimes.keys().next().value!);
     }
     // This node learns of its own commits at once; the others through NOTIFY or Redis.
-    hub.wake();
+    hub.committed(committed);
     for (const w of wakeups) w.published(seqs);
   };
 

@@ -3,14 +3,16 @@ import { execute, GraphQLError, type ExecutionResult, type GraphQLSchema } from 
 import type { Logger } from 'pino';
 import { audienceKey } from '../auth/audience.js';
 import type { Viewer } from '../auth/viewer.js';
-import { createGraphQLContext } from '../context.js';
+import { createGraphQLContext, type GraphQLContext } from '../context.js';
+import { readPageStatusOnce } from '../read/summary.js';
 import type { Db } from '../db/client.js';
-import { componentGroups, components, deployments, events, incidents, maintenances, type PageRow } from '../db/tables/index.js';
+import { componentGroups, components, deployments, events, incidents, maintenances, type ComponentRow, type PageRow } from '../db/tables/index.js';
 import { listComponents, listDeployments, listGroupsByIds } from '../read/catalog.js';
 import { listIncidentsByIds } from '../read/incidents.js';
 import { findMaintenance } from '../read/maintenance.js';
 import { componentVisible, groupVisible, incidentVisible, maintenanceVisible } from '../read/visibility.js';
 import type { PreparedDocument } from './documents.js';
+import type { CommittedEvent } from '../services/context.js';
 import { liveKindOf, resyncEnvelope, type LiveEnvelope, type LiveKind } from './envelope.js';
 
 /**
@@ -82,14 +84,7 @@ export interface HubOptions {
   pollMs?: number;
 }
 
-interface EventRow {
-  seq: number;
-  pageId: string;
-  action: string;
-  entityType: string;
-  entityId: string;
-  beforeVisibility: string | null;
-}
+type EventRow = CommittedEvent;
 
 class Group {
   readonly subscribers = new Set<Member>();
@@ -192,6 +187,7 @@ export class LiveHub {
 
   private readonly channels = new Map<string, Channel>();
   private readonly joins: Join[] = [];
+  private hints: EventRow[] = [];
   private running = false;
   private again = false;
   private stopped = false;
@@ -226,6 +222,28 @@ export class LiveHub {
     let n = 0;
     for (const channel of this.channels.values()) n += channel.size;
     return n;
+  }
+
+  /**
+   * This node committed these events. When they are next in sequence they are processed without
+   * reading them back (one round trip less on the hot path); otherwise the table decides.
+   */
+  committed(rows: CommittedEvent[]): void {
+    for (const row of rows) if (row.seq > this.lastSeq) this.hints.push(row);
+    this.hints.sort((a, b) => a.seq - b.seq);
+    this.wake();
+  }
+
+  /** The run of hints that continues exactly from `lastSeq`, if any. */
+  private takeHints(): EventRow[] {
+    while (this.hints.length && this.hints[0]!.seq <= this.lastSeq) this.hints.shift();
+    const run: EventRow[] = [];
+    let next = this.lastSeq + 1;
+    while (this.hints.length && this.hints[0]!.seq === next) {
+      run.push(this.hints.shift()!);
+      next++;
+    }
+    return run;
   }
 
   /** Something may have been committed: read the event table from where we are. */
@@ -300,13 +318,14 @@ export class LiveHub {
       do {
         this.again = false;
         for (const join of this.joins.splice(0)) await this.replay(join);
-        const rows = await this.eventsAfter(this.lastSeq, 500);
+        const hinted = this.takeHints();
+        const rows = hinted.length ? hinted : await this.eventsAfter(this.lastSeq, 500);
         for (const row of rows) {
           await this.process(row);
           this.lastSeq = row.seq;
           this.metrics.eventsProcessed++;
         }
-        if (rows.length === 500 || this.joins.length) this.again = true;
+        if (rows.length === 500 || this.joins.length || hinted.length) this.again = true;
       } while (this.again && !this.stopped);
     } catch (error) {
       this.options.logger?.error({ err: error }, 'live event processing failed; retrying');
@@ -352,6 +371,10 @@ export class LiveHub {
   private async fanOut(channel: Channel, row: EventRow, kind: LiveKind): Promise<void> {
     await channel.ready();
     const id = `${kind}:${row.entityId}`;
+    const context = createGraphQLContext(this.db, channel.viewer);
+    // NOTE: started before we know the change is visible, so it overlaps the visibility read
+    // instead of following it; live documents almost always ask for the page status.
+    readPageStatusOnce(context).catch(() => {});
     const entity = await this.findVisible(channel.viewer, kind, row.entityId);
     const visible = entity !== undefined;
     const wasVisible = channel.known.has(id);
@@ -362,7 +385,7 @@ export class LiveHub {
     const envelope: LiveEnvelope = { seq: row.seq, action: row.action, kind, entityId: row.entityId, removed: !visible, resync: false, entity };
     const groups = [...channel.groups.values()].filter((g) => g.accepts(kind) && g.subscribers.size > 0);
     if (!groups.length) return;
-    const context = createGraphQLContext(this.db, channel.viewer);
+    if (kind === 'component' && entity) prefetchComponentGroup(context, entity as ComponentRow);
     const frames = await Promise.all(groups.map((group) => this.build(group, envelope, context)));
     groups.forEach((group, i) => {
       for (const member of group.subscribers) this.deliver(member, frames[i]!);
@@ -555,6 +578,13 @@ export class LiveHub {
     for (const id of channel.known) known.add(id);
     channel.known = known;
   }
+}
+
+/** A component's group and siblings, which live documents show beside it: one round trip earlier. */
+function prefetchComponentGroup(context: GraphQLContext, component: ComponentRow): void {
+  if (!component.groupId) return;
+  context.loaders.group.load(component.groupId).catch(() => {});
+  context.loaders.componentsByGroup.load(component.groupId).catch(() => {});
 }
 
 /** The viewer a live payload is built as: the audience alone, never a particular person. */

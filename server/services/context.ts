@@ -4,8 +4,18 @@ import { events } from '../db/tables/index.js';
 import { actorRef, can, type Permission, type Viewer } from '../auth/viewer.js';
 import { forbidden } from '../domain/errors.js';
 
-/** Told the sequence numbers a transaction appended, once it has committed. */
-export type CommitListener = (seqs: number[]) => void;
+/** An event row as the live hub needs it, known to the node that committed it. */
+export interface CommittedEvent {
+  seq: number;
+  pageId: string;
+  action: string;
+  entityType: string;
+  entityId: string;
+  beforeVisibility: string | null;
+}
+
+/** Told what a transaction appended, once it has committed. */
+export type CommitListener = (seqs: number[], committed: CommittedEvent[]) => void;
 
 /** What every service function is called with. */
 export interface ServiceContext {
@@ -39,7 +49,7 @@ const eventLockKey = 727_275;
  * so a rolled-back write publishes nothing.
  */
 export async function transact<T>(ctx: ServiceContext, work: (writer: Writer) => Promise<T>): Promise<T> {
-  const seqs: number[] = [];
+  const committed: CommittedEvent[] = [];
   const actor = actorRef(ctx.viewer.actor);
   const result = await ctx.db.transaction(async (tx) => {
     let locked = false;
@@ -49,23 +59,30 @@ export async function transact<T>(ctx: ServiceContext, work: (writer: Writer) =>
         if (!locked) {
           // NOTE: held until commit, so sequence numbers become visible in the order they are
           // allocated; readers that resume "after seq N" can never skip a late committer.
-          await tx.execute(sql`select pg_advisory_xact_lock(${eventLockKey})`);
-          // Delivered at commit, never on rollback: every node's LISTEN wakes up and reads the
-          // event table from where it is. The payload is only a hint.
-          await tx.execute(sql`select pg_notify(${liveChannel}, '')`);
+          // The NOTIFY is delivered at commit, never on rollback: every node's LISTEN wakes up
+          // and reads the event table from where it is. The payload is only a hint.
+          await tx.execute(sql`select pg_advisory_xact_lock(${eventLockKey}), pg_notify(${liveChannel}, '')`);
           locked = true;
         }
         const [row] = await tx
           .insert(events)
           .values({ pageId: ctx.viewer.page.id, ...actor, ...event, before: event.before ?? null, after: event.after ?? null })
           .returning({ seq: events.seq });
-        seqs.push(row!.seq);
+        const before = event.before as { visibility?: unknown } | null | undefined;
+        committed.push({
+          seq: row!.seq,
+          pageId: ctx.viewer.page.id,
+          action: event.action,
+          entityType: event.entityType,
+          entityId: event.entityId,
+          beforeVisibility: typeof before?.visibility === 'string' ? before.visibility : null,
+        });
         return row!.seq;
       },
     };
     return work(writer);
   });
-  if (seqs.length) ctx.onCommit?.(seqs);
+  if (committed.length) ctx.onCommit?.(committed.map((e) => e.seq), committed);
   return result;
 }
 
