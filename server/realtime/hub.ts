@@ -6,7 +6,7 @@ import type { Viewer } from '../auth/viewer.js';
 import { createGraphQLContext, type GraphQLContext } from '../context.js';
 import { readPageStatusOnce } from '../read/summary.js';
 import type { Db } from '../db/client.js';
-import { componentGroups, components, deployments, events, incidents, maintenances, type ComponentRow, type PageRow } from '../db/tables/index.js';
+import { componentGroups, components, deployments, events, incidents, maintenances, type PageRow } from '../db/tables/index.js';
 import { listComponents, listDeployments, listGroupsByIds } from '../read/catalog.js';
 import { listIncidentsByIds } from '../read/incidents.js';
 import { findMaintenance } from '../read/maintenance.js';
@@ -344,6 +344,7 @@ export class LiveHub {
         entityType: events.entityType,
         entityId: events.entityId,
         beforeVisibility: sql<string | null>`${events.before}->>'visibility'`,
+        groupId: sql<string | null>`${events.after}->>'groupId'`,
       })
       .from(events)
       .where(and(gt(events.seq, after), upTo === undefined ? undefined : lte(events.seq, upTo), pageId ? eq(events.pageId, pageId) : undefined))
@@ -375,6 +376,7 @@ export class LiveHub {
     // NOTE: started before we know the change is visible, so it overlaps the visibility read
     // instead of following it; live documents almost always ask for the page status.
     readPageStatusOnce(context).catch(() => {});
+    if (kind === 'component' && row.groupId) prefetchComponentGroup(context, row.groupId);
     const entity = await this.findVisible(channel.viewer, kind, row.entityId);
     const visible = entity !== undefined;
     const wasVisible = channel.known.has(id);
@@ -385,7 +387,6 @@ export class LiveHub {
     const envelope: LiveEnvelope = { seq: row.seq, action: row.action, kind, entityId: row.entityId, removed: !visible, resync: false, entity };
     const groups = [...channel.groups.values()].filter((g) => g.accepts(kind) && g.subscribers.size > 0);
     if (!groups.length) return;
-    if (kind === 'component' && entity) prefetchComponentGroup(context, entity as ComponentRow);
     const frames = await Promise.all(groups.map((group) => this.build(group, envelope, context)));
     groups.forEach((group, i) => {
       for (const member of group.subscribers) this.deliver(member, frames[i]!);
@@ -580,11 +581,13 @@ export class LiveHub {
   }
 }
 
-/** A component's group and siblings, which live documents show beside it: one round trip earlier. */
-function prefetchComponentGroup(context: GraphQLContext, component: ComponentRow): void {
-  if (!component.groupId) return;
-  context.loaders.group.load(component.groupId).catch(() => {});
-  context.loaders.componentsByGroup.load(component.groupId).catch(() => {});
+/**
+ * A component's group and siblings, which live documents show beside it, read alongside the
+ * visibility check. Safe to start early: the loaders are the audience's own.
+ */
+function prefetchComponentGroup(context: GraphQLContext, groupId: string): void {
+  context.loaders.group.load(groupId).catch(() => {});
+  context.loaders.componentsByGroup.load(groupId).catch(() => {});
 }
 
 /** The viewer a live payload is built as: the audience alone, never a particular person. */

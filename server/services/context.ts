@@ -12,6 +12,8 @@ export interface CommittedEvent {
   entityType: string;
   entityId: string;
   beforeVisibility: string | null;
+  /** For component events: its group (after the change), so the hub can prefetch it. */
+  groupId: string | null;
 }
 
 /** Told what a transaction appended, once it has committed. */
@@ -69,6 +71,7 @@ export async function transact<T>(ctx: ServiceContext, work: (writer: Writer) =>
           .values({ pageId: ctx.viewer.page.id, ...actor, ...event, before: event.before ?? null, after: event.after ?? null })
           .returning({ seq: events.seq });
         const before = event.before as { visibility?: unknown } | null | undefined;
+        const after = event.after as { groupId?: unknown } | null | undefined;
         committed.push({
           seq: row!.seq,
           pageId: ctx.viewer.page.id,
@@ -76,6 +79,7 @@ export async function transact<T>(ctx: ServiceContext, work: (writer: Writer) =>
           entityType: event.entityType,
           entityId: event.entityId,
           beforeVisibility: typeof before?.visibility === 'string' ? before.visibility : null,
+          groupId: typeof after?.groupId === 'string' ? after.groupId : null,
         });
         return row!.seq;
       },
