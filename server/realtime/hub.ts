@@ -26,6 +26,7 @@ import { liveKindOf, resyncEnvelope, type LiveEnvelope, type LiveKind } from './
 /** A pre-serialised `ExecutionResult`, shared by every subscriber it is written to. */
 export class Frame {
   private encoded?: Buffer;
+  private ws?: Map<string, Buffer>;
   private sse?: Buffer;
   private sseChunk?: Buffer;
   constructor(
@@ -36,6 +37,19 @@ export class Frame {
   bytes(): Buffer {
     return (this.encoded ??= Buffer.from(this.json));
   }
+  /**
+   * A whole graphql-ws `next` message for one subscription id. Clients mostly reuse the same few
+   * ids (one subscription per tab, ids counted from 1), so the message is built once per id and
+   * the same bytes go to every socket; a client with its own ids costs one concatenation.
+   */
+  wsMessage(id: string, prefix: Buffer): Buffer {
+    const cached = this.ws?.get(id);
+    if (cached) return cached;
+    const message = Buffer.concat([prefix, this.bytes(), closeBrace]);
+    this.ws ??= new Map();
+    if (this.ws.size < 16) this.ws.set(id, message);
+    return message;
+  }
   /** The Server-Sent Events message, built on first use and then shared. */
   sseBytes(): Buffer {
     return (this.sse ??= Buffer.from(`event: next\ndata: ${this.json}\n\n`));
@@ -45,6 +59,8 @@ export class Frame {
     return (this.sseChunk ??= httpChunk(this.sseBytes()));
   }
 }
+
+const closeBrace = Buffer.from('}');
 
 /** Chunked transfer-encoding framing: `<hex length>\r\n<data>\r\n`. */
 export function httpChunk(data: Buffer): Buffer {
