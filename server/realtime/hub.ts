@@ -185,7 +185,6 @@ export interface HubMetrics {
   replayedFrames: number;
   resyncs: number;
   droppedSlowSubscribers: number;
-  documentParses: number;
 }
 
 export class LiveHub {
@@ -196,7 +195,6 @@ export class LiveHub {
     replayedFrames: 0,
     resyncs: 0,
     droppedSlowSubscribers: 0,
-    documentParses: 0,
   };
   /** The last event every channel has been brought up to. */
   lastSeq = 0;
