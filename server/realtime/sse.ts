@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 import type { GraphQLError } from 'graphql';
 import { credentialsFromNode } from './credentials.js';
 import { httpChunk, type Frame, type Subscriber } from './hub.js';
@@ -115,8 +114,12 @@ async function forward(req: IncomingMessage, res: ServerResponse, url: URL, body
   for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
   const response = await fallback(new Request(url, { method: req.method, headers, body }));
   res.writeHead(response.status, Object.fromEntries(response.headers));
-  if (response.body) Readable.fromWeb(response.body as never).pipe(res);
-  else res.end();
+  // NOTE: yoga's body is a whatwg-node stream, not Node's own web stream: read it chunk by chunk.
+  const reader = response.body?.getReader();
+  if (reader) {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) res.write(chunk.value);
+  }
+  res.end();
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -128,3 +128,19 @@ describe('clients that go away', () => {
     await waitUntil(() => node.subscribers() === 0, 5_000, 'unsubscribed');
   });
 });
+
+describe('queries that accept an event stream', () => {
+  it('are answered in full, whichever of JSON or a stream the server picks', async () => {
+    // urql's default Accept lists text/event-stream for queries too.
+    for (const accept of ['application/graphql-response+json, application/json, text/event-stream', 'text/event-stream']) {
+      const response = await fetch(`${node.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept },
+        body: JSON.stringify({ query: '{ status { indicator } }' }),
+      });
+      const body = await response.text();
+      expect(response.status).toBe(200);
+      expect(body).toContain('"indicator":"none"');
+    }
+  });
+});

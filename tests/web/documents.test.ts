@@ -1,6 +1,7 @@
 import { parse, print, validate, type DocumentNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { schema } from '../../schema/index.js';
+import { PageEventsSubscription } from '../../web/src/graphql/live.js';
 import { SignInMutation } from '../../web/src/graphql/sign-in.js';
 import { DeploymentSummaryQuery, InternalSummaryQuery, PublicSummaryQuery } from '../../web/src/graphql/summary.js';
 
@@ -14,6 +15,7 @@ describe('web app operations match the schema', () => {
     ['PublicSummary', PublicSummaryQuery],
     ['DeploymentSummary', DeploymentSummaryQuery],
     ['InternalSummary', InternalSummaryQuery],
+    ['PageEvents', PageEventsSubscription],
   ])('%s is a valid operation', (_name, document) => {
     expect(errorsOf(document)).toEqual([]);
   });

@@ -1,4 +1,5 @@
-import { cacheExchange, Client, fetchExchange } from '@urql/core';
+import { cacheExchange, Client, fetchExchange, subscriptionExchange, type OperationContext } from '@urql/core';
+import { liveSocket } from './live';
 
 export interface HubClientOptions {
   /** `public`, `internal` or `deployment:<slug>`, sent as `x-statushub-audience`; omitted lets the server choose. */
@@ -15,6 +16,8 @@ export function requestHeaders({ audience, token }: HubClientOptions): Record<st
   return headers;
 }
 
+const JSON_ONLY = 'application/graphql-response+json, application/json';
+
 /**
  * One client per audience. NOTE: urql's document cache keys results by query and variables only,
  * so sharing one client between audiences would show one audience's cached answer to another.
@@ -22,7 +25,37 @@ export function requestHeaders({ audience, token }: HubClientOptions): Record<st
 export function createHubClient(options: HubClientOptions = {}): Client {
   return new Client({
     url: '/graphql',
-    exchanges: [cacheExchange, fetchExchange],
-    fetchOptions: () => ({ headers: requestHeaders(options), credentials: 'same-origin' }),
+    exchanges: [
+      cacheExchange,
+      fetchExchange,
+      // Subscriptions go over the tab's one WebSocket (web/src/live.ts).
+      subscriptionExchange({
+        forwardSubscription: (request, operation) => ({
+          subscribe: (sink) => ({ unsubscribe: liveSocket(options).subscribe(resumable(request, operation.context), sink) }),
+        }),
+      }),
+    ],
+    // Queries and mutations take one JSON answer: urql's default Accept also lists
+    // text/event-stream, which routes a request to the server's SSE handler.
+    fetchOptions: () => ({ headers: { accept: JSON_ONLY, ...requestHeaders(options) }, credentials: 'same-origin' }),
+  });
+}
+
+/** Context of a live subscription that resumes: `resumeAfter()` is the last sequence number seen. */
+export interface ResumeContext {
+  resumeAfter?: () => number | null;
+}
+
+/**
+ * graphql-ws sends the same payload again after every reconnect; reading `after` when it is
+ * sent makes that resubscription resume after the last event seen, so missed events replay.
+ */
+export function resumable<T extends { variables?: Record<string, unknown> }>(request: T, context: OperationContext): T & { query: string } {
+  const resumeAfter = (context as OperationContext & ResumeContext).resumeAfter;
+  const payload = { ...request, query: (request as { query?: string }).query ?? '' };
+  if (!resumeAfter) return payload;
+  return Object.defineProperty(payload, 'variables', {
+    enumerable: true,
+    get: () => ({ ...request.variables, after: resumeAfter() ?? request.variables?.after ?? null }),
   });
 }

@@ -10,10 +10,12 @@ import { errorCodeOf, errorMessageOf } from '../errors';
  * `refresh()` goes to the network, e.g. after a token was entered or a sign-in succeeded.
  */
 export function useHubQuery<Data, Variables extends AnyVariables>(query: TypedDocumentNode<Data, Variables>, options: HubClientOptions) {
-  provideClient(createHubClient(options));
+  const client = createHubClient(options);
+  provideClient(client);
   // The documents used here take no variables.
   const result = useQuery<Data, Variables>({ query, requestPolicy: 'cache-and-network' } as UseQueryArgs<Data, Variables>);
   return {
+    client,
     data: result.data,
     error: result.error,
     fetching: result.fetching,

@@ -50,11 +50,12 @@ const summaryFields = gql`
   }
 `;
 
-export const PublicSummaryQuery: TypedDocumentNode<{ summary: SummaryFields }> = gql`
+export const PublicSummaryQuery: TypedDocumentNode<{ summary: SummaryFields; liveCursor: number }> = gql`
   query PublicSummary {
     summary {
       ...SummaryFields
     }
+    liveCursor
   }
   ${summaryFields}
 `;
@@ -62,6 +63,7 @@ export const PublicSummaryQuery: TypedDocumentNode<{ summary: SummaryFields }> =
 export interface DeploymentSummaryResult {
   summary: SummaryFields;
   deployments: { id: string; slug: string; name: string }[];
+  liveCursor: number;
 }
 
 export const DeploymentSummaryQuery: TypedDocumentNode<DeploymentSummaryResult> = gql`
@@ -74,6 +76,7 @@ export const DeploymentSummaryQuery: TypedDocumentNode<DeploymentSummaryResult> 
       slug
       name
     }
+    liveCursor
   }
   ${summaryFields}
 `;
