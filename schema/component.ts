@@ -6,8 +6,36 @@ import * as catalog from '../server/services/catalog.js';
 import type { ComponentRow } from '../server/db/tables/index.js';
 import { ComponentGroup } from './component-group.js';
 import { stripNulls } from './input.js';
+import { invalidInput } from '../server/domain/errors.js';
+import { maxUptimeDays, overallUptime, type UptimeDay as UptimeDayRow } from '../server/read/uptime.js';
+import type { GraphQLContext } from '../server/context.js';
 
 export const Component = builder.objectRef<ComponentRow>('Component');
+
+const UptimeDay = builder.objectRef<UptimeDayRow>('UptimeDay').implement({
+  description: 'One UTC day of a component\'s history. Up: operational or degraded performance; down: partial or major outage; time under maintenance is left out.',
+  fields: (t) => ({
+    date: t.exposeString('date', { description: 'The UTC day, YYYY-MM-DD.' }),
+    uptimePercent: t.float({
+      nullable: true,
+      description: 'Up time ÷ (up + down time) × 100; null for a day entirely under maintenance or before the component existed.',
+      resolve: (day) => day.uptimePercent,
+    }),
+    worstStatus: t.field({
+      type: ComponentStatusEnum,
+      nullable: true,
+      description: 'The worst status held during the day; null before the component existed.',
+      resolve: (day) => day.worstStatus,
+    }),
+  }),
+});
+
+/** The last `days` days (1–90) of a component the viewer already reached. */
+async function uptimeDays(component: ComponentRow, requested: number | null | undefined, ctx: GraphQLContext): Promise<UptimeDayRow[]> {
+  const days = requested ?? maxUptimeDays;
+  if (!Number.isInteger(days) || days < 1 || days > maxUptimeDays) throw invalidInput('days', `must be between 1 and ${maxUptimeDays}`);
+  return (await ctx.loaders.uptime.load(component)).slice(-days);
+}
 const ComponentStaffDetails = builder.objectRef<ComponentRow>('ComponentStaffDetails');
 
 Component.implement({
@@ -22,6 +50,18 @@ Component.implement({
       type: ComponentGroup,
       nullable: true,
       resolve: (component, _, ctx) => (component.groupId ? ctx.loaders.group.load(component.groupId) : null),
+    }),
+    uptime: t.field({
+      type: [UptimeDay],
+      description: 'Daily uptime for the last `days` UTC days (at most 90), oldest first, today last.',
+      args: { days: t.arg.int({ defaultValue: maxUptimeDays }) },
+      resolve: (component, { days }, ctx) => uptimeDays(component, days, ctx),
+    }),
+    uptimePercent: t.float({
+      nullable: true,
+      description: 'Uptime over the last `days` UTC days (at most 90), maintenance excluded; null with no measured time.',
+      args: { days: t.arg.int({ defaultValue: maxUptimeDays }) },
+      resolve: async (component, { days }, ctx) => overallUptime(await uptimeDays(component, days, ctx)),
     }),
     staff: t.field({
       type: ComponentStaffDetails,

@@ -27,6 +27,10 @@ export function createYogaApp({ database, logger, onCommit, cookieSecure = false
     graphiql: { title: 'statushub GraphQL' },
     // Never unmasked: unexpected errors reach clients as "Unexpected error." only.
     maskedErrors: true,
+    // Embeds (server/embed.ts) read the status from any site. Any origin, never credentials: yoga's
+    // default would reflect the origin *with* Access-Control-Allow-Credentials. The session cookie
+    // is SameSite=Lax as well, so no cross-site POST carries it either way.
+    cors: { origin: '*', credentials: false },
     logging: logger ? { debug: (...a) => logger.debug(a), info: (...a) => logger.info(a), warn: (...a) => logger.warn(a), error: (...a) => logger.error(a) } : false,
     context: async ({ request }) => {
       const viewer = await resolveViewer(database.db, credentialsFromRequest(request));

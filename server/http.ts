@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
 import type { Yoga } from './app.js';
+import { embedHeaders, embedScript } from './embed.js';
 
 export const webDist = fileURLToPath(new URL('../web/dist', import.meta.url));
 
@@ -11,6 +12,8 @@ export interface HttpRoutes {
   sse?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   metrics?: () => Promise<{ contentType: string; body: string }>;
   liveDebug?: () => unknown;
+  /** GET /badge.svg (server/badge.ts). */
+  badge?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 /**
@@ -41,6 +44,16 @@ export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}): Server {
     }
     if (path === '/debug/live' && routes.liveDebug) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes.liveDebug()));
+      return;
+    }
+    if (path === '/badge.svg' && routes.badge) {
+      return void routes.badge(req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+    }
+    if (path === '/embed.js') {
+      res.writeHead(200, embedHeaders).end(req.method === 'HEAD' ? undefined : embedScript);
       return;
     }
     if (path === '/healthz') {

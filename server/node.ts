@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { schema } from '../schema/index.js';
 import { createYogaApp, type Yoga } from './app.js';
 import { resolveViewer } from './auth/resolve-viewer.js';
+import { badgeHandler } from './badge.js';
 import { createGraphQLContext } from './context.js';
 import type { Database } from './db/client.js';
 import { createHttpServer } from './http.js';
@@ -79,6 +80,7 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
   const server = createHttpServer(yoga, {
     sse: sse.handle,
     metrics: () => metrics.render(),
+    badge: badgeHandler(database.db),
     liveDebug: commitTimes ? () => ({ ...hub.metrics, documentParses: documents.parses, subscribers: hub.subscriberCount(), lastSeq: hub.lastSeq, commitTimes: Object.fromEntries(commitTimes) }) : undefined,
   });
   const ws = attachWebSocket(server, live);

@@ -5,6 +5,7 @@ import type { Viewer } from '../auth/viewer.js';
 import { listComponents, listDeployments, listGroups, listGroupsByIds } from './catalog.js';
 import { listAffectedComponents, listRolesOfIncidents, listUpdatesOfIncidents, type AffectedComponent, type IncidentRoleAssignment } from './incidents.js';
 import { listMaintenanceComponents, type MaintenanceComponentRow } from './maintenance.js';
+import { readUptime, type UptimeDay } from './uptime.js';
 
 /**
  * Per-request batch loaders. Each one is built for one viewer and calls the audience-filtered
@@ -39,6 +40,8 @@ export function createLoaders(db: Db, viewer: Viewer) {
     affectedComponentsByIncident: groupedLoader<AffectedComponent>((ids) => listAffectedComponents(db, viewer, ids), (a) => a.incidentId),
     rolesByIncident: groupedLoader<IncidentRoleAssignment>((ids) => listRolesOfIncidents(db, viewer, ids), (r) => r.incidentId),
     componentsByMaintenance: groupedLoader<MaintenanceComponentRow>((ids) => listMaintenanceComponents(db, viewer, ids), (c) => c.maintenanceId),
+    /** The last 90 UTC days of a component (one events query per tick); keys are rows the viewer already read. */
+    uptime: new DataLoader<ComponentRow, UptimeDay[], string>((rows) => readUptime(db, viewer, rows), { cacheKeyFn: (row) => row.id }),
   };
 }
 
