@@ -7,12 +7,13 @@ import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { newSecret } from '../../server/auth/secrets.js';
-import { systemViewer } from '../../server/bootstrap.js';
+import { ensureDefaultPage, systemViewer } from '../../server/bootstrap.js';
 import type { Database, Db } from '../../server/db/client.js';
 import { apiTokens, audienceTokens, events, type PageRow } from '../../server/db/tables/index.js';
 import type { TokenScope } from '../../server/domain/vocabulary.js';
 import { createNode, type HubNode, type NodeOptions } from '../../server/node.js';
 import * as catalog from '../../server/services/catalog.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
 import type { CommitListener, ServiceContext } from '../../server/services/context.js';
 
 /**
@@ -442,4 +443,33 @@ export class Subscriptions {
   closeAll(): void {
     for (const c of this.open.splice(0)) c.dispose();
   }
+}
+
+/** What most realtime test files start from: their own database with the catalog, a node, tokens. */
+export interface LiveFixture {
+  database: TestDatabase;
+  page: PageRow;
+  node: TestNode;
+  ids: Catalog;
+  /** An API token with `admin`. */
+  admin: string;
+  /** An API token with `read:internal`. */
+  staff: string;
+}
+
+export async function startLiveFixture(): Promise<LiveFixture> {
+  const database = await createTestDatabase();
+  const { page } = await ensureDefaultPage(database.db);
+  const ids = await seedCatalog(systemContext(database, page));
+  const node = await startTestNode(database);
+  const admin = await mintApiToken(database.db, page, ['admin']);
+  const staff = await mintApiToken(database.db, page, ['read:internal']);
+  return { database, page, node, ids, admin, staff };
+}
+
+/** Close every subscription, the node and the database (whatever of them was started). */
+export async function stopLiveFixture(fixture: Partial<LiveFixture> | undefined, subs: Subscriptions): Promise<void> {
+  subs.closeAll();
+  await fixture?.node?.close();
+  await fixture?.database?.destroy();
 }

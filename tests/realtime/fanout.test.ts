@@ -1,31 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDefaultPage } from '../../server/bootstrap.js';
-import type { PageRow } from '../../server/db/tables/index.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
 import {
   caughtUp,
   metricValue,
-  mintApiToken,
   pageEventsDocument,
-  seedCatalog,
   setStatus,
-  startTestNode,
   subscribeSse,
   subscribeWs,
   Subscriptions,
-  systemContext,
   waitForSubscribers,
   waitUntil,
   type Catalog,
   type Collector,
   type TestNode,
+  startLiveFixture,
+  stopLiveFixture,
 } from '../helpers/live.js';
 
 // Fan-out cost: one payload build per audience (and document) that can see a change, however
 // many subscribers it has, and the same bytes to every one of them.
 
 let database: TestDatabase;
-let page: PageRow;
 let node: TestNode;
 let ids: Catalog;
 let admin: string;
@@ -33,18 +28,9 @@ let staff: string;
 const subs = new Subscriptions();
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  ({ page } = await ensureDefaultPage(database.db));
-  ids = await seedCatalog(systemContext(database, page));
-  node = await startTestNode(database);
-  admin = await mintApiToken(database.db, page, ['admin']);
-  staff = await mintApiToken(database.db, page, ['read:internal']);
+  ({ database, node, ids, admin, staff } = await startLiveFixture());
 });
-afterAll(async () => {
-  subs.closeAll();
-  await node?.close();
-  await database?.destroy();
-});
+afterAll(() => stopLiveFixture({ node, database }, subs));
 
 const n = 5;
 const times = <T>(make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));

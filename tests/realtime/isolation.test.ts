@@ -1,24 +1,21 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDefaultPage } from '../../server/bootstrap.js';
 import type { PageRow } from '../../server/db/tables/index.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
 import {
   caughtUp,
-  mintApiToken,
   mintAudienceToken,
   mutate,
-  seedCatalog,
   setStatus,
-  startTestNode,
   subscribeSse,
   subscribeWs,
   Subscriptions,
-  systemContext,
   waitForSubscribers,
   waitUntil,
   type Catalog,
   type Collector,
   type TestNode,
+  startLiveFixture,
+  stopLiveFixture,
 } from '../helpers/live.js';
 
 // Audience isolation of pushed events, through real graphql-ws and graphql-sse clients on a real
@@ -33,18 +30,9 @@ let staff: string;
 const subs = new Subscriptions();
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  ({ page } = await ensureDefaultPage(database.db));
-  ids = await seedCatalog(systemContext(database, page));
-  node = await startTestNode(database);
-  admin = await mintApiToken(database.db, page, ['admin']);
-  staff = await mintApiToken(database.db, page, ['read:internal']);
+  ({ database, page, node, ids, admin, staff } = await startLiveFixture());
 });
-afterAll(async () => {
-  subs.closeAll();
-  await node?.close();
-  await database?.destroy();
-});
+afterAll(() => stopLiveFixture({ node, database }, subs));
 afterEach(async () => {
   subs.closeAll();
   await waitUntil(() => node.subscribers() === 0, 5_000, 'subscriptions closed');

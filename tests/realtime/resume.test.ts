@@ -1,51 +1,40 @@
 import { and, gt, inArray } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDefaultPage } from '../../server/bootstrap.js';
-import { events, type PageRow } from '../../server/db/tables/index.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { events } from '../../server/db/tables/index.js';
+import type { TestDatabase } from '../helpers/database.js';
 import {
   caughtUp,
   graphql,
   maxSeq,
-  mintApiToken,
   mutate,
-  seedCatalog,
   setStatus,
   startTestNode,
   subscribed,
   subscribeSse,
   subscribeWs,
   Subscriptions,
-  systemContext,
   waitUntil,
   type Catalog,
   type Collector,
   type LiveRequest,
   type TestNode,
+  startLiveFixture,
+  stopLiveFixture,
 } from '../helpers/live.js';
 
 // Resuming with `after`: what a client missed while disconnected arrives first, in order, once,
 // and only what its audience can see; a gap older than the replay window is a resync signal.
 
 let database: TestDatabase;
-let page: PageRow;
 let node: TestNode;
 let ids: Catalog;
 let admin: string;
 const subs = new Subscriptions();
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  ({ page } = await ensureDefaultPage(database.db));
-  ids = await seedCatalog(systemContext(database, page));
-  node = await startTestNode(database);
-  admin = await mintApiToken(database.db, page, ['admin']);
+  ({ database, node, ids, admin } = await startLiveFixture());
 });
-afterAll(async () => {
-  subs.closeAll();
-  await node?.close();
-  await database?.destroy();
-});
+afterAll(() => stopLiveFixture({ node, database }, subs));
 afterEach(async () => {
   subs.closeAll();
   await waitUntil(() => node.subscribers() === 0, 5_000, 'subscriptions closed');

@@ -1,18 +1,14 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDefaultPage } from '../../server/bootstrap.js';
 import { events, incidents, type PageRow } from '../../server/db/tables/index.js';
 import { applyComponentStatus } from '../../server/services/catalog.js';
 import { transact } from '../../server/services/context.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
 import {
   caughtUp,
   graphql,
   maxSeq,
-  mintApiToken,
-  seedCatalog,
   setStatus,
-  startTestNode,
   subscribeSse,
   subscribeWs,
   Subscriptions,
@@ -20,6 +16,8 @@ import {
   waitForSubscribers,
   type Catalog,
   type TestNode,
+  startLiveFixture,
+  stopLiveFixture,
 } from '../helpers/live.js';
 
 // A rolled-back write publishes nothing: its event row and its NOTIFY vanish with it, and the
@@ -34,18 +32,9 @@ let staff: string;
 const subs = new Subscriptions();
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  ({ page } = await ensureDefaultPage(database.db));
-  ids = await seedCatalog(systemContext(database, page));
-  node = await startTestNode(database);
-  admin = await mintApiToken(database.db, page, ['admin']);
-  staff = await mintApiToken(database.db, page, ['read:internal']);
+  ({ database, page, node, ids, admin, staff } = await startLiveFixture());
 });
-afterAll(async () => {
-  subs.closeAll();
-  await node?.close();
-  await database?.destroy();
-});
+afterAll(() => stopLiveFixture({ node, database }, subs));
 
 const eventCount = async () => (await database.db.select({ n: sql<number>`count(*)::int` }).from(events))[0]!.n;
 

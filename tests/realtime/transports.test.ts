@@ -1,48 +1,35 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDefaultPage } from '../../server/bootstrap.js';
-import type { PageRow } from '../../server/db/tables/index.js';
 import { Frame, type SubscribeRequest, type Subscriber } from '../../server/realtime/hub.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
 import {
   caughtUp,
   metricValue,
-  mintApiToken,
-  seedCatalog,
   setStatus,
   sleep,
-  startTestNode,
   subscribed,
   subscribeSse,
   subscribeWs,
   Subscriptions,
-  systemContext,
   waitUntil,
   type Catalog,
   type TestNode,
+  startLiveFixture,
+  stopLiveFixture,
 } from '../helpers/live.js';
 
 // The transports' side of the hub contract: a subscriber the hub closes ends cleanly (and only
 // once), and a client that goes away at any moment leaves no subscription behind.
 
 let database: TestDatabase;
-let page: PageRow;
 let node: TestNode;
 let ids: Catalog;
 let admin: string;
 const subs = new Subscriptions();
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  ({ page } = await ensureDefaultPage(database.db));
-  ids = await seedCatalog(systemContext(database, page));
-  node = await startTestNode(database);
-  admin = await mintApiToken(database.db, page, ['admin']);
+  ({ database, node, ids, admin } = await startLiveFixture());
 });
-afterAll(async () => {
-  subs.closeAll();
-  await node?.close();
-  await database?.destroy();
-});
+afterAll(() => stopLiveFixture({ node, database }, subs));
 afterEach(async () => {
   subs.closeAll();
   await waitUntil(() => node.subscribers() === 0, 5_000, 'subscriptions closed');
