@@ -104,6 +104,12 @@ describe.skipIf(!hasChromium)('live pages in Chromium', () => {
     for (const name of ['Core platform', 'Delivery', 'API', 'Dashboard', 'Authentication', 'Push delivery', 'Email delivery', 'Webhooks']) {
       expect(text).toContain(name);
     }
+    // Below the components: the seeded upcoming maintenance and a 90-day uptime row per component.
+    await page.getByRole('heading', { name: 'Database upgrade' }).waitFor({ state: 'visible', timeout: 5_000 });
+    const bars = page.locator('.uptime-bars').first();
+    await bars.waitFor({ state: 'visible', timeout: 5_000 });
+    expect(await bars.locator('.uptime-bar').count()).toBe(90);
+    expect(await bars.locator('.uptime-bar').last().getAttribute('aria-label')).toMatch(/^\d{4}-\d{2}-\d{2}: (\d+(\.\d+)?% uptime|no data)$/);
   });
 
   it('shows a status change made through the API without a reload, within 2 s', async () => {

@@ -60,3 +60,46 @@ describe('SummaryView', () => {
     expect(out).toContain('Delivery 1 component Operational');
   });
 });
+
+describe('incidents, maintenance and uptime', () => {
+  it('shows an incident timeline newest first with "next update by"', async () => {
+    const IncidentList = (await import('../../web/src/components/IncidentList.vue')).default;
+    const html = await render(IncidentList, {
+      incidents: [
+        {
+          id: 'i1',
+          title: 'Slow API',
+          status: 'identified',
+          impact: 'minor',
+          startedAt: '2025-03-04T05:00:00Z',
+          nextUpdateDueAt: '2025-03-04T06:00:00Z',
+          updates: [
+            { id: 'u2', status: 'identified', message: 'Found it', createdAt: '2025-03-04T05:30:00Z' },
+            { id: 'u1', status: 'investigating', message: 'Looking', createdAt: '2025-03-04T05:00:00Z' },
+          ],
+          affectedComponents: [{ status: 'degraded_performance', component: { name: 'API' } }],
+        },
+      ],
+    });
+    const out = text(html);
+    expect(out).toMatch(/Identified Found it .* Investigating Looking/);
+    expect(out).toContain('Next update by');
+    expect(out).toContain('Affects: API (degraded performance)');
+    expect(html).toContain('title="2025-03-04 06:00 UTC"');
+  });
+
+  it('labels each uptime bar and the overall percentage in words', async () => {
+    const UptimeBars = (await import('../../web/src/components/UptimeBars.vue')).default;
+    const html = await render(UptimeBars, {
+      name: 'API',
+      percent: 99.956,
+      days: [
+        { date: '2025-03-03', uptimePercent: null, worstStatus: null },
+        { date: '2025-03-04', uptimePercent: 99.9, worstStatus: 'partial_outage' },
+      ],
+    });
+    expect(text(html)).toBe('API 99.95% uptime');
+    expect(html).toContain('aria-label="2025-03-03: no data"');
+    expect(html).toContain('title="2025-03-04: 99.9% uptime"');
+  });
+});

@@ -69,3 +69,39 @@ export function indicatorLook(indicator: string, description?: string): StatusLo
 export function startsExpanded(status: string): boolean {
   return status !== 'operational';
 }
+
+/** Incident and update statuses (`investigating` → "Investigating"). */
+export function incidentStatusLabel(status: string): string {
+  return humanize(status);
+}
+
+/** Maintenance statuses (`in_progress` → "In progress"). */
+export function maintenanceStatusLabel(status: string): string {
+  return humanize(status);
+}
+
+/** An incident's impact, in words and a tone. */
+export function impactLook(impact: string): StatusLook {
+  const tone: Tone = impact === 'minor' || impact === 'major' || impact === 'critical' ? impact : 'unknown';
+  const icon: IconName = isImpact(impact) ? indicatorLooks[impact].icon : 'unknown';
+  return { label: impact === 'none' ? 'No impact' : `${humanize(impact)} impact`, icon, tone };
+}
+
+/**
+ * "99.95% uptime" — rounded down to two decimals, so a bad day never reads as 100%; "no data"
+ * when nothing was measured.
+ */
+export function formatUptime(percent: number | null | undefined): string {
+  if (percent === null || percent === undefined || !Number.isFinite(percent)) return 'no data';
+  const floored = Math.floor(percent * 100) / 100;
+  return `${floored}% uptime`;
+}
+
+/** Colour of one day's uptime bar (always together with its label). */
+export function uptimeTone(percent: number | null, worstStatus: string | null): Tone {
+  if (percent === null) return worstStatus === 'under_maintenance' ? 'maintenance' : 'unknown';
+  if (percent >= 99.95) return worstStatus === 'degraded_performance' ? 'minor' : 'ok';
+  if (percent >= 99) return 'minor';
+  if (percent >= 95) return 'major';
+  return 'critical';
+}

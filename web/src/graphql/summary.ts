@@ -50,18 +50,136 @@ const summaryFields = gql`
   }
 `;
 
-export const PublicSummaryQuery: TypedDocumentNode<{ summary: SummaryFields; liveCursor: number }> = gql`
+export interface UptimeDay {
+  /** UTC day, YYYY-MM-DD. */
+  date: string;
+  uptimePercent: number | null;
+  worstStatus: ComponentStatus | null;
+}
+
+export interface UptimeComponentItem extends ComponentItem {
+  uptimePercent: number | null;
+  /** Oldest first, today last. */
+  uptime: UptimeDay[];
+}
+
+export interface UptimeGroupItem extends GroupItem {
+  components: UptimeComponentItem[];
+}
+
+export interface IncidentUpdateItem {
+  id: string;
+  status: string;
+  message: string;
+  createdAt: string;
+}
+
+export interface IncidentItem {
+  id: string;
+  title: string;
+  status: string;
+  impact: Impact;
+  startedAt: string;
+  nextUpdateDueAt: string | null;
+  /** Newest first. */
+  updates: IncidentUpdateItem[];
+  affectedComponents: { status: ComponentStatus; component: { name: string } }[];
+}
+
+export interface MaintenanceItem {
+  id: string;
+  title: string;
+  body: string;
+  status: string;
+  scheduledStart: string;
+  scheduledEnd: string;
+  components: { name: string }[];
+}
+
+/** What the public and deployment pages show besides the components. */
+export interface StatusPageSummary extends SummaryFields {
+  groups: UptimeGroupItem[];
+  ungroupedComponents: UptimeComponentItem[];
+  activeIncidents: IncidentItem[];
+  maintenances: MaintenanceItem[];
+}
+
+// Merged with SummaryFields by the server (same fields, same arguments), so one request answers both.
+const statusPageFields = gql`
+  fragment StatusPageFields on Summary {
+    activeIncidents {
+      id
+      title
+      status
+      impact
+      startedAt
+      nextUpdateDueAt
+      updates {
+        id
+        status
+        message
+        createdAt
+      }
+      affectedComponents {
+        status
+        component {
+          name
+        }
+      }
+    }
+    maintenances {
+      id
+      title
+      body
+      status
+      scheduledStart
+      scheduledEnd
+      components {
+        name
+      }
+    }
+    groups {
+      id
+      components {
+        id
+        ...ComponentUptime
+      }
+    }
+    ungroupedComponents {
+      id
+      ...ComponentUptime
+    }
+  }
+
+  fragment ComponentUptime on Component {
+    uptimePercent(days: 90)
+    uptime(days: 90) {
+      date
+      uptimePercent
+      worstStatus
+    }
+  }
+`;
+
+/** Every component of the summary, ungrouped first, then group by group. */
+export function componentsOf(summary: StatusPageSummary): UptimeComponentItem[] {
+  return [...summary.ungroupedComponents, ...summary.groups.flatMap((g) => g.components)];
+}
+
+export const PublicSummaryQuery: TypedDocumentNode<{ summary: StatusPageSummary; liveCursor: number }> = gql`
   query PublicSummary {
     summary {
       ...SummaryFields
+      ...StatusPageFields
     }
     liveCursor
   }
   ${summaryFields}
+  ${statusPageFields}
 `;
 
 export interface DeploymentSummaryResult {
-  summary: SummaryFields;
+  summary: StatusPageSummary;
   deployments: { id: string; slug: string; name: string }[];
   liveCursor: number;
 }
@@ -70,6 +188,7 @@ export const DeploymentSummaryQuery: TypedDocumentNode<DeploymentSummaryResult> 
   query DeploymentSummary {
     summary {
       ...SummaryFields
+      ...StatusPageFields
     }
     deployments {
       id
@@ -79,6 +198,7 @@ export const DeploymentSummaryQuery: TypedDocumentNode<DeploymentSummaryResult> 
     liveCursor
   }
   ${summaryFields}
+  ${statusPageFields}
 `;
 
 export interface InternalSummaryResult {
