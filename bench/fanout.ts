@@ -874,7 +874,7 @@ async function runTwoNodes(size: number, databaseUrl: string): Promise<TwoNodeRu
     const onB = (group: string) => (nginx ? group.endsWith(`:${portB}`) : true);
     const onA = (group: string) => group.endsWith(`:${portA}`);
     // Make sure the metrics endpoint answers on a node under load (the deployment guide points at it).
-    const metrics = await (await fetchWithin(`${a.url}/metrics`, { timeoutMs: 10_000 })).text();
+    const metrics = await (await fetchWithin(`${a.url}/metrics`, { timeoutMs: 10_000, headers: { authorization: `Bearer ${credentials.internalToken}` } })).text();
     if (!metrics.includes('statushub_live_subscribers')) log('warning: /metrics has no statushub_live_subscribers');
     return {
       via: nginx ? 'nginx' : 'direct',

@@ -10,7 +10,8 @@ export const webDist = fileURLToPath(new URL('../web/dist', import.meta.url));
 export interface HttpRoutes {
   /** GraphQL requests that accept `text/event-stream` (subscriptions over SSE). */
   sse?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
-  metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** Null when the caller may not read them. */
+  metrics?: (req: IncomingMessage) => Promise<{ contentType: string; body: string } | null>;
   liveDebug?: () => unknown;
   /** GET /badge.svg (server/badge.ts). */
   badge?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -40,7 +41,10 @@ export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}): Server {
       return void yoga(req, res);
     }
     if (path === '/metrics' && routes.metrics) {
-      return void routes.metrics().then(({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body));
+      return void routes.metrics(req).then((metrics) => {
+        if (!metrics) return void res.writeHead(403, { 'content-type': 'text/plain' }).end('Forbidden');
+        res.writeHead(200, { 'content-type': metrics.contentType }).end(metrics.body);
+      });
     }
     if (path === '/debug/live' && routes.liveDebug) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes.liveDebug()));

@@ -9,6 +9,7 @@ import { createGraphQLContext } from './context.js';
 import type { Database } from './db/client.js';
 import { createHttpServer } from './http.js';
 import { createMetrics } from './metrics.js';
+import { credentialsFromNode } from './realtime/credentials.js';
 import { DocumentCache } from './realtime/documents.js';
 import { LiveHub } from './realtime/hub.js';
 import type { LiveServices } from './realtime/services.js';
@@ -79,7 +80,15 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
   const metrics = createMetrics(hub, documents, () => sse.openStreams());
   const server = createHttpServer(yoga, {
     sse: sse.handle,
-    metrics: () => metrics.render(),
+    // Event and subscriber counts include what only staff can see: staff credentials only.
+    metrics: async (req) => {
+      try {
+        const viewer = await live.resolveViewer(credentialsFromNode(req));
+        return viewer.audience.kind === 'internal' ? metrics.render() : null;
+      } catch {
+        return null;
+      }
+    },
     badge: badgeHandler(database.db),
     liveDebug: commitTimes ? () => ({ ...hub.metrics, documentParses: documents.parses, subscribers: hub.subscriberCount(), lastSeq: hub.lastSeq, commitTimes: Object.fromEntries(commitTimes) }) : undefined,
   });

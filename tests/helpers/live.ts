@@ -121,9 +121,9 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 30_00
   return { url, child, output: () => output, stop };
 }
 
-/** One value from a node's Prometheus /metrics. */
-export async function metricValue(url: string, name: string): Promise<number> {
-  const body = await (await fetch(`${url}/metrics`)).text();
+/** One value from a node's Prometheus /metrics (staff only: `token` needs read:internal). */
+export async function metricValue(url: string, token: string, name: string): Promise<number> {
+  const body = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
   const line = body.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
   if (!line) throw new Error(`metric ${name} not found`);
   return Number(line.slice(line.lastIndexOf(' ') + 1));

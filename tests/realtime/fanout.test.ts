@@ -107,11 +107,15 @@ describe('fan-out', () => {
     expect(audiences.internal![0]!.events.map((e) => e.status.indicator)).toEqual(['minor', 'critical', 'critical', 'critical', 'critical']);
 
     // Prometheus exposes the same counters.
-    expect(await metricValue(node.url, 'statushub_live_payload_builds_total')).toBe(hub.metrics.payloadBuilds);
-    expect(await metricValue(node.url, 'statushub_live_document_parses_total')).toBe(documents.parses);
-    expect(await metricValue(node.url, 'statushub_live_frames_total')).toBe(hub.metrics.framesWritten);
-    expect(await metricValue(node.url, 'statushub_live_subscribers')).toBe(all.length);
-    expect(await metricValue(node.url, 'statushub_sse_streams')).toBe(all.filter((c) => c.label.includes('sse')).length);
+    expect(await metricValue(node.url, admin, 'statushub_live_payload_builds_total')).toBe(hub.metrics.payloadBuilds);
+    expect(await metricValue(node.url, admin, 'statushub_live_document_parses_total')).toBe(documents.parses);
+    expect(await metricValue(node.url, admin, 'statushub_live_frames_total')).toBe(hub.metrics.framesWritten);
+    expect(await metricValue(node.url, admin, 'statushub_live_subscribers')).toBe(all.length);
+    expect(await metricValue(node.url, admin, 'statushub_sse_streams')).toBe(all.filter((c) => c.label.includes('sse')).length);
+    // The counters include changes only staff can see: nobody else reads them.
+    expect((await fetch(`${node.url}/metrics`)).status).toBe(403);
+    expect((await fetch(`${node.url}/metrics`, { headers: { 'x-statushub-audience': 'deployment:eu-1' } })).status).toBe(403);
+    expect(await metricValue(node.url, staff, 'statushub_live_events_total')).toBeGreaterThan(0);
     subs.closeAll();
   });
 

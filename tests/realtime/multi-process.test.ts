@@ -51,7 +51,7 @@ afterAll(async () => {
   await database?.destroy();
 });
 
-const liveSubscribers = (server: ServerProcess) => () => metricValue(server.url, 'statushub_live_subscribers');
+const liveSubscribers = (server: ServerProcess) => () => metricValue(server.url, admin, 'statushub_live_subscribers');
 
 describe('two server processes on one database', () => {
   it.skipIf(!postgres)('a graphql-ws and a graphql-sse subscriber on node B see a change made on node A', async () => {

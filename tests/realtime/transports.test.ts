@@ -103,7 +103,7 @@ describe('clients that go away', () => {
       sse.dispose();
       await sleep(300);
       expect(node.subscribers()).toBe(0);
-      expect(await metricValue(node.url, 'statushub_sse_streams')).toBe(0);
+      expect(await metricValue(node.url, admin, 'statushub_sse_streams')).toBe(0);
     } finally {
       live.resolveViewer = resolve;
     }
