@@ -971,42 +971,41 @@ function targets(sizes: SizeResult[], twoNode: TwoNodeRun | undefined) {
   return checks;
 }
 
+/** One table row: the columns every measured server shares, then builds and frame size. */
+function runRow(
+  subscribers: number,
+  label: string,
+  run: Pick<HubRun, 'subscribers' | 'latency' | 'serverCpuMsPerChange' | 'memoryPerSubscriberKB'>,
+  builds: string,
+  frame: string,
+): string[] {
+  const { first, last, all } = run.latency;
+  return [
+    String(subscribers),
+    label,
+    `${run.subscribers.ok}/${run.subscribers.requested}`,
+    fmt(first.p50),
+    fmt(last.p50),
+    fmt(last.p95),
+    fmt(last.p99),
+    fmt(all.p50),
+    fmt(all.p99),
+    fmt(run.serverCpuMsPerChange),
+    builds,
+    fmt(run.memoryPerSubscriberKB),
+    frame,
+  ];
+}
+
 function printSummary(sizes: SizeResult[], twoNode: TwoNodeRun | undefined, checks: ReturnType<typeof targets>, file: string): void {
   const rows: string[][] = [['subs', 'server', 'connected', 'first p50', 'last p50', 'last p95', 'last p99', 'all p50', 'all p99', 'cpu ms/chg', 'builds/chg', 'KB/sub', 'frame B']];
   for (const s of sizes) {
     const h = s.hub;
-    rows.push([
-      String(s.subscribers),
-      'hub',
-      `${h.subscribers.ok}/${h.subscribers.requested}`,
-      fmt(h.latency.first.p50),
-      fmt(h.latency.last.p50),
-      fmt(h.latency.last.p95),
-      fmt(h.latency.last.p99),
-      fmt(h.latency.all.p50),
-      fmt(h.latency.all.p99),
-      fmt(h.serverCpuMsPerChange),
-      fmt(h.payloadBuildsPerChange, 2),
-      fmt(h.memoryPerSubscriberKB),
-      Object.values(h.frameBytes).length ? `${Math.min(...Object.values(h.frameBytes))}–${Math.max(...Object.values(h.frameBytes))}` : '—',
-    ]);
+    const frames = Object.values(h.frameBytes);
+    rows.push(runRow(s.subscribers, 'hub', h, fmt(h.payloadBuildsPerChange, 2), frames.length ? `${Math.min(...frames)}–${Math.max(...frames)}` : '—'));
     if (s.baseline) {
       const b = s.baseline;
-      rows.push([
-        String(s.subscribers),
-        'plain ws',
-        `${b.subscribers.ok}/${b.subscribers.requested}`,
-        fmt(b.latency.first.p50),
-        fmt(b.latency.last.p50),
-        fmt(b.latency.last.p95),
-        fmt(b.latency.last.p99),
-        fmt(b.latency.all.p50),
-        fmt(b.latency.all.p99),
-        fmt(b.serverCpuMsPerChange),
-        '—',
-        fmt(b.memoryPerSubscriberKB),
-        String(b.frameBytes ?? '—'),
-      ]);
+      rows.push(runRow(s.subscribers, 'plain ws', b, '—', String(b.frameBytes ?? '—')));
       rows.push([String(s.subscribers), 'hub/plain', '', '', `${fmt(s.ratio.p50, 2)}×`, '', `${fmt(s.ratio.p99, 2)}×`, '', '', '', '', '', '']);
     }
   }

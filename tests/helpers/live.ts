@@ -457,14 +457,21 @@ export interface LiveFixture {
   staff: string;
 }
 
-export async function startLiveFixture(): Promise<LiveFixture> {
+export type SeededDatabase = Omit<LiveFixture, 'node'>;
+
+/** A database of the test file's own with the default page, the catalog and two tokens. */
+export async function seedTestDatabase(): Promise<SeededDatabase> {
   const database = await createTestDatabase();
   const { page } = await ensureDefaultPage(database.db);
   const ids = await seedCatalog(systemContext(database, page));
-  const node = await startTestNode(database);
   const admin = await mintApiToken(database.db, page, ['admin']);
   const staff = await mintApiToken(database.db, page, ['read:internal']);
-  return { database, page, node, ids, admin, staff };
+  return { database, page, ids, admin, staff };
+}
+
+export async function startLiveFixture(): Promise<LiveFixture> {
+  const seeded = await seedTestDatabase();
+  return { ...seeded, node: await startTestNode(seeded.database) };
 }
 
 /** Close every subscription, the node and the database (whatever of them was started). */

@@ -1,13 +1,11 @@
 import { and, gt, inArray, sql } from 'drizzle-orm';
 import postgresClient from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDefaultPage } from '../../server/bootstrap.js';
 import { openDatabase, queryRows, type Database } from '../../server/db/client.js';
 import { events, type PageRow } from '../../server/db/tables/index.js';
 import * as catalog from '../../server/services/catalog.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
 import {
-  seedCatalog,
   sleep,
   startTestNode,
   subscribeSse,
@@ -18,6 +16,7 @@ import {
   waitUntil,
   type Catalog,
   type TestNode,
+  seedTestDatabase,
 } from '../helpers/live.js';
 
 // The LISTEN connection dies mid-stream: the node listens again, catches up on what was
@@ -36,9 +35,7 @@ const subs = new Subscriptions();
 
 beforeAll(async () => {
   if (!postgres) return;
-  database = await createTestDatabase();
-  ({ page } = await ensureDefaultPage(database.db));
-  ids = await seedCatalog(systemContext(database, page));
+  ({ database, page, ids } = await seedTestDatabase());
   node = await startTestNode(database, { pollMs: 0 });
   writer = await openDatabase({ url: database.url!, poolSize: 2 });
 });

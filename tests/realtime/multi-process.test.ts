@@ -1,23 +1,21 @@
 import { and, gt, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureAdmin, ensureDefaultPage } from '../../server/bootstrap.js';
+import { ensureAdmin } from '../../server/bootstrap.js';
 import { events } from '../../server/db/tables/index.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
 import {
   graphql,
   maxSeq,
   metricValue,
-  mintApiToken,
-  seedCatalog,
   setStatus,
   spawnServer,
   subscribeSse,
   subscribeWs,
   Subscriptions,
-  systemContext,
   waitForSubscribers,
   type Catalog,
   type ServerProcess,
+  seedTestDatabase,
 } from '../helpers/live.js';
 
 // Two server processes (`server/main.ts`, as deployed) on one PostgreSQL database: what is
@@ -35,12 +33,10 @@ const subs = new Subscriptions();
 
 beforeAll(async () => {
   if (!postgres) return;
-  database = await createTestDatabase();
   // Page, admin and catalog first, so the two starts race for nothing.
-  const { page } = await ensureDefaultPage(database.db);
+  let page;
+  ({ database, page, ids, admin } = await seedTestDatabase());
   await ensureAdmin(database.db, page, 'admin@statushub.local', 'correct horse battery staple');
-  ids = await seedCatalog(systemContext(database, page));
-  admin = await mintApiToken(database.db, page, ['admin']);
   const env = { DATABASE_URL: database.url!, ADMIN_PASSWORD: 'correct horse battery staple', SEED: 'false', LOG_LEVEL: 'warn' };
   [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
 }, 60_000);

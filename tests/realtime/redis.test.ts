@@ -1,18 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDefaultPage } from '../../server/bootstrap.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
 import {
-  mintApiToken,
-  seedCatalog,
   setStatus,
   startTestNode,
   subscribeSse,
   subscribeWs,
   Subscriptions,
-  systemContext,
   waitForSubscribers,
   type Catalog,
   type TestNode,
+  seedTestDatabase,
 } from '../helpers/live.js';
 
 // Redis pub/sub wake-ups (REDIS_URL): two nodes on one database, the subscriber's node with its
@@ -29,10 +26,7 @@ const subs = new Subscriptions();
 
 beforeAll(async () => {
   if (!redisUrl) return;
-  database = await createTestDatabase();
-  const { page } = await ensureDefaultPage(database.db);
-  ids = await seedCatalog(systemContext(database, page));
-  admin = await mintApiToken(database.db, page, ['admin']);
+  ({ database, ids, admin } = await seedTestDatabase());
   a = await startTestNode(database, { redisUrl });
   b = await startTestNode(database, { redisUrl, pollMs: 0 });
 });
