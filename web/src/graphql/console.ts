@@ -1,0 +1,31 @@
+import { gql, type TypedDocumentNode } from '@urql/core';
+import type { StaffRole } from '../../../server/domain/vocabulary';
+
+export interface ConsoleViewer {
+  name: string | null;
+  email: string | null;
+  role: StaffRole | null;
+  permissions: string[];
+}
+
+/** What the console layout needs: who is signed in, and the cursor its live subscription starts from. */
+export const ConsoleViewerQuery: TypedDocumentNode<{ viewer: ConsoleViewer; page: { name: string }; liveCursor: number }> = gql`
+  query ConsoleViewer {
+    viewer {
+      name
+      email
+      role
+      permissions
+    }
+    page {
+      name
+    }
+    liveCursor
+  }
+`;
+
+export const SignOutMutation: TypedDocumentNode<{ signOut: boolean }, Record<string, never>> = gql`
+  mutation SignOut {
+    signOut
+  }
+`;
