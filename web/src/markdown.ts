@@ -11,5 +11,5 @@ export async function renderMarkdown(source: string): Promise<string> {
   purify.addHook('afterSanitizeAttributes', (node) => {
     if (node.tagName === 'A') node.setAttribute('rel', 'noopener noreferrer nofollow');
   });
-  return purify.sanitize(html, { USE_PROFILE: { html: true }, FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select'] });
+  return purify.sanitize(html, { USE_PROFILES: { html: true }, FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select'] });
 }
