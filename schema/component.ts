@@ -7,7 +7,7 @@ import type { ComponentRow } from '../server/db/tables/index.js';
 import { ComponentGroup } from './component-group.js';
 import { stripNulls } from './input.js';
 import { invalidInput } from '../server/domain/errors.js';
-import { maxUptimeDays, overallUptime, type UptimeDay as UptimeDayRow } from '../server/read/uptime.js';
+import { errorBudgetRemaining, maxUptimeDays, overallUptime, type UptimeDay as UptimeDayRow } from '../server/read/uptime.js';
 import type { GraphQLContext } from '../server/context.js';
 
 export const Component = builder.objectRef<ComponentRow>('Component');
@@ -79,6 +79,18 @@ ComponentStaffDetails.implement({
     visibility: t.expose('visibility', { type: VisibilityEnum }),
     sortOrder: t.exposeInt('sortOrder'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    sloTarget: t.float({
+      nullable: true,
+      description: 'Availability objective in percent (e.g. 99.9); null when none is set.',
+      resolve: (component) => component.sloTarget,
+    }),
+    errorBudgetRemaining: t.float({
+      nullable: true,
+      description:
+        'Share of the error budget left over the last `days` UTC days (at most 90), in percent: 100 untouched, 0 spent, negative overspent. Null without a target or measured time.',
+      args: { days: t.arg.int({ defaultValue: 30 }) },
+      resolve: async (component, { days }, ctx) => errorBudgetRemaining(component.sloTarget, overallUptime(await uptimeDays(component, days, ctx))),
+    }),
   }),
 });
 
@@ -103,6 +115,7 @@ const ComponentInput = builder.inputType('ComponentInput', {
     visibility: t.field({ type: VisibilityEnum }),
     groupId: t.id(),
     sortOrder: t.int(),
+    sloTarget: t.float({ description: 'Availability objective in percent, 50 ≤ target < 100.' }),
   }),
 });
 
@@ -115,6 +128,7 @@ const ComponentPatch = builder.inputType('ComponentPatch', {
     visibility: t.field({ type: VisibilityEnum }),
     groupId: t.id(),
     sortOrder: t.int(),
+    sloTarget: t.float({ description: '`null` removes the objective.' }),
   }),
 });
 

@@ -9,7 +9,7 @@ import { Summary } from './page.js';
 import { stripNulls } from './input.js';
 
 export const Incident = builder.objectRef<IncidentRow>('Incident');
-const IncidentStaffDetails = builder.objectRef<IncidentRow>('IncidentStaffDetails');
+export const IncidentStaffDetails = builder.objectRef<IncidentRow>('IncidentStaffDetails');
 const IncidentUpdate = builder.objectRef<IncidentUpdateRow>('IncidentUpdate');
 const IncidentUpdateStaffDetails = builder.objectRef<IncidentUpdateRow>('IncidentUpdateStaffDetails');
 const AffectedComponent = builder.objectRef<AffectedComponentShape>('AffectedComponent');
@@ -182,7 +182,7 @@ export const TemplateVarsInput = builder.inputType('TemplateVarsInput', {
   }),
 });
 
-const CreateIncidentInput = builder.inputType('CreateIncidentInput', {
+export const CreateIncidentInput = builder.inputType('CreateIncidentInput', {
   description: 'With `templateId`, the template supplies title, message, status and impact unless given here.',
   fields: (t) => ({
     title: t.string(),
@@ -195,6 +195,7 @@ const CreateIncidentInput = builder.inputType('CreateIncidentInput', {
     severity: t.field({ type: SeverityEnum }),
     warRoomUrl: t.string(),
     nextUpdateDueAt: t.field({ type: 'DateTime' }),
+    startedAt: t.field({ type: 'DateTime', description: 'When it began, if earlier than now (response metrics count from here).' }),
     roles: t.field({ type: [IncidentRoleInput] }),
     components: t.field({ type: [AffectedComponentInput] }),
     internalNote: t.string({ description: 'Staff-only note on the first update.' }),
@@ -266,20 +267,23 @@ const affected = (list: readonly AffectedArg[]) => list.map((c) => ({ componentI
 
 const writeIncidents = { permission: 'write:incidents' } as const;
 
+/** `CreateIncidentInput` as the service takes it; shared with `previewIncident`. */
+export function createIncidentArgs(input: typeof CreateIncidentInput.$inferInput): incidents.CreateIncidentInput {
+  const { templateVars, templateId, components, ...rest } = stripNulls(input);
+  return {
+    ...rest,
+    templateId: templateId === undefined ? undefined : String(templateId),
+    templateVars: templateVars ? { service: templateVars.service, impact: templateVars.impact, next_update: templateVars.nextUpdate } : undefined,
+    components: components ? affected(components) : undefined,
+  };
+}
+
 builder.mutationFields((t) => ({
   createIncident: t.field({
     type: Incident,
     authScopes: writeIncidents,
     args: { input: t.arg({ type: CreateIncidentInput, required: true }) },
-    resolve: (_, { input }, ctx) => {
-      const { templateVars, templateId, components, ...rest } = stripNulls(input);
-      return incidents.createIncident(ctx.service, {
-        ...rest,
-        templateId: templateId === undefined ? undefined : String(templateId),
-        templateVars: templateVars ? { service: templateVars.service, impact: templateVars.impact, next_update: templateVars.nextUpdate } : undefined,
-        components: components ? affected(components) : undefined,
-      });
-    },
+    resolve: (_, { input }, ctx) => incidents.createIncident(ctx.service, createIncidentArgs(input)),
   }),
   postIncidentUpdate: t.field({
     type: Incident,

@@ -7,6 +7,7 @@ import './deployment.js';
 import './component-group.js';
 import './component.js';
 import './incident.js';
+import './incident-response.js';
 import './template.js';
 import './maintenance.js';
 import './staff.js';

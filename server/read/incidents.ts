@@ -144,6 +144,11 @@ export async function listIncidentsByIds(db: Db, viewer: Viewer, ids: readonly s
   return (await selectIncidents(db, viewer, [inArray(incidents.id, [...ids])])).map((r) => r.row);
 }
 
+/** Every incident the viewer can see that started at or after `since`, newest first. */
+export async function listIncidentsStartedSince(db: Db, viewer: Viewer, since: Date): Promise<IncidentRow[]> {
+  return (await selectIncidents(db, viewer, [sql`${incidents.startedAt} >= ${since.toISOString()}::timestamptz`])).map((r) => r.row);
+}
+
 /** The incident, or undefined when it does not exist or the viewer may not see it. */
 export async function findIncident(db: Db, viewer: Viewer, id: string): Promise<IncidentRow | undefined> {
   if (!isId(id)) return undefined;

@@ -169,3 +169,14 @@ export async function readUptime(db: Db, viewer: Viewer, componentRows: readonly
   }
   return componentRows.map((c) => dailyUptime(intervalsOf(c, byId.get(c.id) ?? [], now.getTime()), start, maxUptimeDays, now.getTime()));
 }
+
+/**
+ * How much of an objective's error budget is left, in percent: the budget is the downtime the
+ * target allows (100 − target), the spend is the downtime measured (100 − uptime).
+ */
+export function errorBudgetRemaining(sloTarget: number | null, uptimePercent: number | null): number | null {
+  if (sloTarget === null || uptimePercent === null) return null;
+  const budget = 100 - sloTarget;
+  const spent = 100 - uptimePercent;
+  return Math.round((1 - spent / budget) * 100 * 100) / 100;
+}

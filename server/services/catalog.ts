@@ -49,8 +49,10 @@ const componentInput = inputSchema(
     visibility: z.enum(visibilities),
     groupId: id.nullable(),
     sortOrder: z.number().int(),
+    // An objective of 100 % leaves no error budget at all; below 50 % is surely a typo.
+    sloTarget: z.number().min(50).lt(100).nullable(),
   },
-  { description: '', status: 'operational', visibility: 'public', groupId: null, sortOrder: 0 },
+  { description: '', status: 'operational', visibility: 'public', groupId: null, sortOrder: 0, sloTarget: null },
 );
 
 type CreateInput<S extends { create: (i: never) => unknown }> = Parameters<S['create']>[0];

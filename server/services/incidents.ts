@@ -75,11 +75,27 @@ const createInput = inputSchema(
     severity: z.enum(severities).nullable(),
     warRoomUrl: text.url.nullable(),
     nextUpdateDueAt: z.date().nullable(),
+    // Declared after the fact: response metrics measure from when it began, not from now.
+    startedAt: z
+      .date()
+      .refine((d) => d.getTime() <= Date.now() + 60_000, 'must not be in the future')
+      .nullable(),
     roles: roleList,
     components: componentList,
     internalNote: text.note.nullable(),
   },
-  { templateId: null, templateVars: null, visibility: 'public', severity: null, warRoomUrl: null, nextUpdateDueAt: null, roles: [], components: [], internalNote: null },
+  {
+    templateId: null,
+    templateVars: null,
+    visibility: 'public',
+    severity: null,
+    warRoomUrl: null,
+    nextUpdateDueAt: null,
+    startedAt: null,
+    roles: [],
+    components: [],
+    internalNote: null,
+  },
 );
 
 const updateInput = inputSchema(
@@ -275,6 +291,8 @@ export async function createIncident(ctx: ServiceContext, input: CreateIncidentI
         severity: data.severity,
         warRoomUrl: data.warRoomUrl,
         nextUpdateDueAt: resolved ? null : data.nextUpdateDueAt,
+        // A start a few seconds ahead (clock skew) is taken as now.
+        startedAt: data.startedAt && data.startedAt.getTime() < Date.now() ? data.startedAt : sql`now()`,
         resolvedAt: resolved ? sql`now()` : null,
       })
       .returning();

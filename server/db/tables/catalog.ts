@@ -1,4 +1,4 @@
-import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { doublePrecision, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { componentStatusEnum, deploymentAccessEnum, visibilityEnum } from './enums.js';
 import { pages } from './pages.js';
 
@@ -47,6 +47,8 @@ export const components = pgTable(
     status: componentStatusEnum().notNull().default('operational'),
     visibility: visibilityEnum().notNull().default('public'),
     sortOrder: integer().notNull().default(0),
+    /** Staff-only availability objective in percent (e.g. 99.9); null: none set. */
+    sloTarget: doublePrecision(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },

@@ -1,0 +1,1 @@
+ALTER TABLE "components" ADD COLUMN "slo_target" double precision;
