@@ -1,7 +1,8 @@
 import { parse, print, validate, type DocumentNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { schema } from '../../schema/index.js';
-import { PageEventsSubscription } from '../../web/src/graphql/live.js';
+import { PageEventsSubscription, StatusPageEventsSubscription } from '../../web/src/graphql/live.js';
+import { ConsoleViewerQuery, SignOutMutation } from '../../web/src/graphql/console.js';
 import { SignInMutation } from '../../web/src/graphql/sign-in.js';
 import { DeploymentSummaryQuery, InternalSummaryQuery, PublicSummaryQuery } from '../../web/src/graphql/summary.js';
 
@@ -16,6 +17,9 @@ describe('web app operations match the schema', () => {
     ['DeploymentSummary', DeploymentSummaryQuery],
     ['InternalSummary', InternalSummaryQuery],
     ['PageEvents', PageEventsSubscription],
+    ['StatusPageEvents', StatusPageEventsSubscription],
+    ['ConsoleViewer', ConsoleViewerQuery],
+    ['SignOut', SignOutMutation],
   ])('%s is a valid operation', (_name, document) => {
     expect(errorsOf(document)).toEqual([]);
   });

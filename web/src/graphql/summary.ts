@@ -104,39 +104,53 @@ export interface StatusPageSummary extends SummaryFields {
   maintenances: MaintenanceItem[];
 }
 
+/** What the status pages show of an incident; live events carry the same selection. */
+export const incidentFields = gql`
+  fragment IncidentFields on Incident {
+    id
+    title
+    status
+    impact
+    startedAt
+    nextUpdateDueAt
+    updates {
+      id
+      status
+      message
+      createdAt
+    }
+    affectedComponents {
+      status
+      component {
+        name
+      }
+    }
+  }
+`;
+
+/** What the status pages show of a maintenance window; live events carry the same selection. */
+export const maintenanceFields = gql`
+  fragment MaintenanceFields on Maintenance {
+    id
+    title
+    body
+    status
+    scheduledStart
+    scheduledEnd
+    components {
+      name
+    }
+  }
+`;
+
 // Merged with SummaryFields by the server (same fields, same arguments), so one request answers both.
 const statusPageFields = gql`
   fragment StatusPageFields on Summary {
     activeIncidents {
-      id
-      title
-      status
-      impact
-      startedAt
-      nextUpdateDueAt
-      updates {
-        id
-        status
-        message
-        createdAt
-      }
-      affectedComponents {
-        status
-        component {
-          name
-        }
-      }
+      ...IncidentFields
     }
     maintenances {
-      id
-      title
-      body
-      status
-      scheduledStart
-      scheduledEnd
-      components {
-        name
-      }
+      ...MaintenanceFields
     }
     groups {
       id
@@ -150,6 +164,9 @@ const statusPageFields = gql`
       ...ComponentUptime
     }
   }
+
+  ${incidentFields}
+  ${maintenanceFields}
 
   fragment ComponentUptime on Component {
     uptimePercent(days: 90)
