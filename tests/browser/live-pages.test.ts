@@ -112,12 +112,39 @@ describe.skipIf(!hasChromium)('live pages in Chromium', () => {
     expect(await bars.locator('.uptime-bar').last().getAttribute('aria-label')).toMatch(/^\d{4}-\d{2}-\d{2}: (\d+(\.\d+)?% uptime|no data)$/);
   });
 
+  it('is usable from the keyboard: skip link first, groups open and close with Enter', async () => {
+    const { page } = await open('/');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Skip to content');
+    // Tab on until the first group toggle has focus, then operate it.
+    let label = '';
+    for (let i = 0; i < 20 && !label.includes('Core platform'); i++) {
+      await page.keyboard.press('Tab');
+      label = await page.evaluate(() => (document.activeElement?.matches('.component-group-toggle') ? document.activeElement.textContent ?? '' : ''));
+    }
+    expect(label).toContain('Core platform');
+    const toggle = page.locator('.component-group-toggle', { hasText: 'Core platform' });
+    const expanded = await toggle.getAttribute('aria-expanded');
+    await page.keyboard.press('Enter');
+    expect(await toggle.getAttribute('aria-expanded')).toBe(expanded === 'true' ? 'false' : 'true');
+    // Focus is visible: the focused control draws an outline.
+    expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).not.toBe('none');
+  });
+
   it('shows a status change made through the API without a reload, within 2 s, from the event alone', async () => {
     const { page } = await open('/');
     expect(await rowOf(page, 'Webhooks').textContent()).toContain('Operational');
     const queries: string[] = [];
     page.on('request', (request) => {
       if (request.url().includes('/graphql') && request.method() === 'POST') queries.push(request.postData() ?? '');
+    });
+    // Layout shifts from here on: a live update must not move what the reader is looking at.
+    await page.evaluate(() => {
+      const w = window as unknown as { shift: number };
+      w.shift = 0;
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) w.shift += (entry as unknown as { value: number }).value;
+      }).observe({ type: 'layout-shift' });
     });
     const started = Date.now();
     await setStatus(node.url, admin, ids.Webhooks!, 'major_outage');
@@ -129,6 +156,7 @@ describe.skipIf(!hasChromium)('live pages in Chromium', () => {
     // The page patched itself from the pushed payloads: no refetch per change (and per viewer).
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(queries).toEqual([]);
+    expect(await page.evaluate(() => (window as unknown as { shift: number }).shift)).toBeLessThan(0.01);
   });
 
   it('never shows or receives internal components or internal notes on the public page', async () => {
