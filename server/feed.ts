@@ -1,4 +1,4 @@
-import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { credentialsFrom, resolveViewer } from './auth/resolve-viewer.js';
 import type { Db } from './db/client.js';
 import type { IncidentRow, IncidentUpdateRow } from './db/tables/index.js';
@@ -122,21 +122,3 @@ export function feedHandler(db: Db) {
   };
 }
 
-/**
- * Answers /history.atom on a server made by `createHttpServer`, passing every other request to
- * the app's own handler. NOTE: done here rather than as an `HttpRoutes` entry in server/http.ts,
- * which belongs to another part of the code; moving it there is a three-line change.
- */
-export function serveFeed(server: Server, handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>): void {
-  const app = server.listeners('request') as RequestListener[];
-  server.removeAllListeners('request');
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (req.url?.split('?')[0] === FEED_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
-      return void handler(req, res).catch(() => {
-        if (!res.headersSent) res.writeHead(500);
-        res.end();
-      });
-    }
-    for (const listener of app) listener(req, res);
-  });
-}

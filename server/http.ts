@@ -15,6 +15,8 @@ export interface HttpRoutes {
   liveDebug?: () => unknown;
   /** GET /badge.svg (server/badge.ts). */
   badge?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** GET /history.atom (server/feed.ts). */
+  feed?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 /**
@@ -50,8 +52,9 @@ export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}): Server {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes.liveDebug()));
       return;
     }
-    if (path === '/badge.svg' && routes.badge) {
-      return void routes.badge(req, res).catch(() => {
+    const handler = path === '/badge.svg' ? routes.badge : path === '/history.atom' ? routes.feed : undefined;
+    if (handler) {
+      return void handler(req, res).catch(() => {
         if (!res.headersSent) res.writeHead(500);
         res.end();
       });

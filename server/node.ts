@@ -7,7 +7,7 @@ import { resolveViewer } from './auth/resolve-viewer.js';
 import { badgeHandler } from './badge.js';
 import { createGraphQLContext } from './context.js';
 import type { Database } from './db/client.js';
-import { feedHandler, serveFeed } from './feed.js';
+import { feedHandler } from './feed.js';
 import { createHttpServer } from './http.js';
 import { createMetrics } from './metrics.js';
 import { credentialsFromNode } from './realtime/credentials.js';
@@ -91,10 +91,9 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
       }
     },
     badge: badgeHandler(database.db),
+    feed: feedHandler(database.db),
     liveDebug: commitTimes ? () => ({ ...hub.metrics, documentParses: documents.parses, subscribers: hub.subscriberCount(), lastSeq: hub.lastSeq, commitTimes: Object.fromEntries(commitTimes) }) : undefined,
   });
-  // GET /history.atom (server/feed.ts), beside /badge.svg: the same viewer resolution.
-  serveFeed(server, feedHandler(database.db));
   const ws = attachWebSocket(server, live);
 
   return {
