@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
@@ -25,12 +26,7 @@ export interface HttpRoutes {
  * index.html for client-side routes).
  */
 export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}): Server {
-  const hasWeb = existsSync(webDist);
-  // gzip/brotli: serve the .gz/.br files the web build writes beside each asset.
-  // Vite's hashed files never change; a missing one is a 404, not the app's HTML.
-  const hashed = hasWeb ? sirv(webDist, { etag: true, gzip: true, brotli: true, maxAge: 31_536_000, immutable: true }) : null;
-  // index.html for every client-side route, revalidated so a new build is picked up at once.
-  const assets = hasWeb ? sirv(webDist, { single: true, etag: true, gzip: true, brotli: true, maxAge: 0 }) : null;
+  const web = webFiles();
   return createServer((req, res) => {
     const path = req.url?.split('?')[0] ?? '/';
     if (path === '/graphql' || path.startsWith('/graphql/')) {
@@ -68,8 +64,49 @@ export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}): Server {
       return;
     }
     const notFound = () => void res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
-    if (hashed && path.startsWith('/assets/')) return void hashed(req, res, notFound);
-    if (assets) return void assets(req, res, notFound);
-    res.writeHead(503, { 'content-type': 'text/plain' }).end('The web app is not built: run `npm run build:web`.');
+    const { hashed, assets } = web() ?? {};
+    if (!hashed || !assets) {
+      return void res.writeHead(503, { 'content-type': 'text/plain' }).end('The web app is not built: run `npm run build:web`.');
+    }
+    if (path.startsWith('/assets/')) {
+      // A file of an older build that a rebuild removed: 404, never a read of a vanished file.
+      let file: string;
+      try {
+        file = decodeURIComponent(path);
+      } catch {
+        return notFound();
+      }
+      if (!existsSync(join(webDist, file))) return notFound();
+      return void hashed(req, res, notFound);
+    }
+    return void assets(req, res, notFound);
   });
+}
+
+/**
+ * sirv lists web/dist once; a rebuild under a running server (`npm run build:web` beside
+ * `npm start`) would leave it serving a list of files that no longer exist. The handlers are
+ * made again whenever index.html, which every build rewrites last, changes.
+ */
+function webFiles() {
+  let built: { stamp: number; hashed: ReturnType<typeof sirv>; assets: ReturnType<typeof sirv> } | null = null;
+  return () => {
+    let stamp: number;
+    try {
+      stamp = statSync(join(webDist, 'index.html')).mtimeMs;
+    } catch {
+      return null;
+    }
+    if (built?.stamp !== stamp) {
+      built = {
+        stamp,
+        // gzip/brotli: serve the .gz/.br files the web build writes beside each asset.
+        // Vite's hashed files never change; a missing one is a 404, not the app's HTML.
+        hashed: sirv(webDist, { etag: true, gzip: true, brotli: true, maxAge: 31_536_000, immutable: true }),
+        // index.html for every client-side route, revalidated so a new build is picked up at once.
+        assets: sirv(webDist, { single: true, etag: true, gzip: true, brotli: true, maxAge: 0 }),
+      };
+    }
+    return built;
+  };
 }

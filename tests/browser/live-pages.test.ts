@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDefaultPage } from '../../server/bootstrap.js';
 import { seedDemo } from '../../server/seed.js';
+import { ensureDefaultPage, systemViewer } from '../../server/bootstrap.js';
+import { createUser } from '../../server/services/staff.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { graphql, mintApiToken, mutate, setStatus, startTestNode, type TestNode } from '../helpers/live.js';
 
@@ -15,6 +16,8 @@ const hasChromium = existsSync(chromiumPath);
 const internalNames = ['Primary database', 'Job queue', 'Infrastructure (internal)'];
 // Internal notes of the seeded incidents (server/seed-incidents.ts) and of the one made below.
 const internalNotes = ['consumer lag alarm', 'config typo', 'Change #4821', 'Failover runbook step 3'];
+
+const responder = { email: 'responder@example.com', name: 'Robin Responder', password: 'correct-horse-battery' };
 
 let database: TestDatabase;
 let node: TestNode;
@@ -31,6 +34,7 @@ beforeAll(async () => {
   const { page } = await ensureDefaultPage(database.db);
   await seedDemo(database.db, page);
   admin = await mintApiToken(database.db, page, ['admin']);
+  await createUser({ db: database.db, viewer: systemViewer(page, 'test') }, { ...responder, role: 'editor' });
   node = await startTestNode(database);
   node.node.server.on('upgrade', (_request, socket: Socket) => {
     upgraded.add(socket);
@@ -110,6 +114,47 @@ describe.skipIf(!hasChromium)('live pages in Chromium', () => {
     await bars.waitFor({ state: 'visible', timeout: 5_000 });
     expect(await bars.locator('.uptime-bar').count()).toBe(90);
     expect(await bars.locator('.uptime-bar').last().getAttribute('aria-label')).toMatch(/^\d{4}-\d{2}-\d{2}: (\d+(\.\d+)?% uptime|no data)$/);
+  });
+
+  it('a responder declares an incident in the console; the public page open elsewhere shows it within 2 s', async () => {
+    const viewer = await open('/');
+    const context = await browser.newContext();
+    contexts.push(context);
+    const staff = await context.newPage();
+    await staff.goto(`${node.url}/internal/incidents/new`);
+    await staff.getByLabel('Email').fill(responder.email);
+    await staff.getByLabel('Password').fill(responder.password);
+    await staff.getByRole('button', { name: 'Sign in' }).click();
+
+    await staff.getByLabel('Title').fill('Delayed push notifications');
+    await staff.getByLabel('Message', { exact: true }).fill('Push notifications are delayed by up to 10 minutes. We are investigating.');
+    await staff.getByLabel('Push delivery', { exact: true }).check();
+    // The preview shows what the public will see before anything is saved.
+    await staff.getByText('Public page').first().waitFor({ timeout: 5_000 });
+    expect(await viewer.page.getByText('Delayed push notifications').count()).toBe(0);
+
+    const started = Date.now();
+    await staff.getByRole('button', { name: 'Declare incident' }).click();
+    await viewer.page.getByRole('heading', { name: 'Delayed push notifications' }).waitFor({ timeout: 2_000 });
+    console.log(`declared incident visible on the public page after ${Date.now() - started} ms`);
+    expect(await viewer.page.locator('main').textContent()).toContain('delayed by up to 10 minutes');
+    // The console moved on to the incident's own page.
+    await staff.waitForURL(/\/internal\/incidents\/[0-9a-f-]{36}$/, { timeout: 5_000 });
+  });
+
+  it('a protected deployment asks for its token, or lets staff sign in and come back to it', async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${node.url}/d/ap-1`);
+    await page.getByRole('heading', { name: 'Access token required' }).waitFor({ timeout: 5_000 });
+    expect(await page.locator('main').textContent()).not.toContain('AP-1 API');
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByLabel('Email').fill(responder.email);
+    await page.getByLabel('Password').fill(responder.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/d\/ap-1$/, { timeout: 5_000 });
+    await page.getByText('AP-1 API').first().waitFor({ state: 'attached', timeout: 5_000 });
   });
 
   it('is usable from the keyboard: skip link first, groups open and close with Enter', async () => {
