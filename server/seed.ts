@@ -4,6 +4,7 @@ import { systemViewer } from './bootstrap.js';
 import * as catalog from './services/catalog.js';
 import * as maintenance from './services/maintenance.js';
 import type { ServiceContext } from './services/context.js';
+import { seedUptimeHistory } from './seed-uptime.js';
 import { seedIncidentHistory, seedTemplates } from './seed-incidents.js';
 
 /** A realistic demo page, written through the same services as everything else. */
@@ -34,6 +35,7 @@ export async function seedDemo(db: Db, page: PageRow): Promise<void> {
     await catalog.createComponent(ctx, { name: `${region.slug.toUpperCase()} API`, groupId: group.id, sortOrder: 1 });
     await catalog.createComponent(ctx, { name: `${region.slug.toUpperCase()} Storage`, groupId: group.id, sortOrder: 2 });
   }
+  await seedUptimeHistory(ctx);
   await seedTemplates(ctx);
   await seedIncidentHistory(ctx);
   void api;
