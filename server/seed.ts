@@ -12,12 +12,12 @@ export async function seedDemo(db: Db, page: PageRow): Promise<void> {
   const ctx: ServiceContext = { db, viewer: systemViewer(page, 'seed') };
 
   const core = await catalog.createGroup(ctx, { name: 'Core platform', sortOrder: 1 });
-  const api = await catalog.createComponent(ctx, { name: 'API', groupId: core.id, sortOrder: 1, description: 'REST and GraphQL APIs' });
+  const api = await catalog.createComponent(ctx, { name: 'API', groupId: core.id, sortOrder: 1, description: 'REST and GraphQL APIs', sloTarget: 99.95 });
   await catalog.createComponent(ctx, { name: 'Dashboard', groupId: core.id, sortOrder: 2 });
   await catalog.createComponent(ctx, { name: 'Authentication', groupId: core.id, sortOrder: 3 });
   const delivery = await catalog.createGroup(ctx, { name: 'Delivery', sortOrder: 2 });
-  await catalog.createComponent(ctx, { name: 'Push delivery', groupId: delivery.id, sortOrder: 1 });
-  await catalog.createComponent(ctx, { name: 'Email delivery', groupId: delivery.id, sortOrder: 2 });
+  await catalog.createComponent(ctx, { name: 'Push delivery', groupId: delivery.id, sortOrder: 1, sloTarget: 99.9 });
+  await catalog.createComponent(ctx, { name: 'Email delivery', groupId: delivery.id, sortOrder: 2, sloTarget: 99.5 });
   await catalog.createComponent(ctx, { name: 'Webhooks', groupId: delivery.id, sortOrder: 3 });
 
   const infra = await catalog.createGroup(ctx, { name: 'Infrastructure (internal)', visibility: 'internal', sortOrder: 9 });
