@@ -142,6 +142,25 @@ describe.skipIf(!hasChromium)('live pages in Chromium', () => {
     await staff.waitForURL(/\/internal\/incidents\/[0-9a-f-]{36}$/, { timeout: 5_000 });
   });
 
+  it('the console stays live too: a change made elsewhere shows in the overview without reload', async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const staff = await context.newPage();
+    await staff.goto(`${node.url}/internal`);
+    await staff.getByLabel('Email').fill(responder.email);
+    await staff.getByLabel('Password').fill(responder.password);
+    await staff.getByRole('button', { name: 'Sign in' }).click();
+    // The badge, not the status picker (whose options name every status).
+    const badge = staff.locator('li.quick-row', { hasText: 'Job queue' }).locator('.quick-name');
+    await badge.filter({ hasText: 'Operational' }).waitFor({ timeout: 5_000 });
+    await liveIndicator(staff, 'live').waitFor({ timeout: 5_000 });
+    // An internal component: the console sees what the public never does.
+    await setStatus(node.url, admin, ids['Job queue']!, 'partial_outage');
+    await badge.filter({ hasText: 'Partial outage' }).waitFor({ timeout: 2_000 });
+    await setStatus(node.url, admin, ids['Job queue']!, 'operational');
+    await badge.filter({ hasText: 'Operational' }).waitFor({ timeout: 2_000 });
+  });
+
   it('a protected deployment asks for its token, or lets staff sign in and come back to it', async () => {
     const context = await browser.newContext();
     contexts.push(context);
