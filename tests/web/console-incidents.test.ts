@@ -32,6 +32,7 @@ import {
   groupComponents,
   isoToLocalInput,
   localInputToIso,
+  rolesPatch,
   serviceNames,
   updateDue,
   type DeclareFormState,
@@ -244,5 +245,22 @@ describe('component grouping and SLO wording', () => {
     expect(errorBudgetText(62.7)).toBe('62% of error budget left');
     expect(errorBudgetText(-40)).toBe('Budget overspent by 40%');
     expect(errorBudgetText(null)).toBe('No budget data');
+  });
+});
+
+describe('rolesPatch', () => {
+  const blank = { incident_commander: '', communications_lead: '', tech_lead: '', scribe: '' };
+  const current = [{ role: 'incident_commander' as const, assignee: 'Priya Raman' }];
+
+  it('sends nothing when no assignment changed (whitespace and order aside)', () => {
+    expect(rolesPatch(current, { ...blank, incident_commander: ' Priya Raman ' })).toBeUndefined();
+  });
+
+  it('sends the whole new set: added, changed, and blank fields unassigned', () => {
+    expect(rolesPatch(current, { ...blank, incident_commander: 'Sam Okafor', scribe: 'Tom Becker' })).toEqual([
+      { role: 'incident_commander', assignee: 'Sam Okafor' },
+      { role: 'scribe', assignee: 'Tom Becker' },
+    ]);
+    expect(rolesPatch(current, blank)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
  * defaults a template implies, and turning form state into mutation inputs. No Vue, no network,
  * so every rule here is tested on its own (tests/web/console-incidents.test.ts).
  */
-import type { ComponentStatus, Impact, Severity, Visibility } from '../../server/domain/vocabulary';
+import type { ComponentStatus, Impact, IncidentRole, Severity, Visibility } from '../../server/domain/vocabulary';
 
 export type UpdateStatus = 'investigating' | 'identified' | 'monitoring' | 'resolved';
 
@@ -152,7 +152,28 @@ export interface AffectedComponentInput {
 
 export interface IncidentRoleInput {
   assignee: string;
-  role: 'incident_commander' | 'communications_lead' | 'tech_lead' | 'scribe';
+  role: IncidentRole;
+}
+
+/** The four response roles, in the order a form lists them. */
+export const incidentRoleLabels: Record<IncidentRole, string> = {
+  incident_commander: 'Incident commander',
+  communications_lead: 'Communications lead',
+  tech_lead: 'Tech lead',
+  scribe: 'Scribe',
+};
+
+/**
+ * The `roles` patch for an edit form with one text field per role: the whole new set (the API
+ * replaces it), or undefined when no assignment changed. A blank field unassigns the role.
+ */
+export function rolesPatch(current: readonly IncidentRoleInput[], fields: Record<IncidentRole, string>): IncidentRoleInput[] | undefined {
+  const next = (Object.keys(incidentRoleLabels) as IncidentRole[])
+    .map((role) => ({ role, assignee: fields[role].trim() }))
+    .filter((r) => r.assignee);
+  const key = (roles: readonly IncidentRoleInput[]) =>
+    JSON.stringify([...roles].map((r) => [r.role, r.assignee.trim()]).sort());
+  return key(next) === key(current) ? undefined : next;
 }
 
 export interface CreateIncidentInput {

@@ -397,6 +397,7 @@ export interface IncidentPatch {
   severity?: Severity | null;
   visibility?: Visibility;
   warRoomUrl?: string | null;
+  roles?: { role: IncidentRole; assignee: string }[];
 }
 
 export const UpdateIncidentMutation: TypedDocumentNode<{ updateIncident: { id: string } }, { id: string; patch: IncidentPatch }> = gql`
