@@ -65,7 +65,12 @@ export async function feed(db: Db, url: URL, header: (name: string) => string | 
     for (const u of updates) updatesOf.set(u.incidentId, [...(updatesOf.get(u.incidentId) ?? []), u]);
 
     const origin = url.origin;
-    const self = `${origin}${FEED_PATH}${url.search}`;
+    // The feed's own address, minus the secret: a feed reader may show or share it.
+    const selfParams = new URLSearchParams(url.search);
+    selfParams.delete('access_token');
+    const self = `${origin}${FEED_PATH}${selfParams.size ? `?${selfParams}` : ''}`;
+    // A deployment's own incidents open on the incident page read as that deployment.
+    const linkQuery = viewer.audience.kind === 'deployment' ? `?deployment=${encodeURIComponent(viewer.audience.slug)}` : '';
     const entries = incidents.map((incident) => {
       const own = updatesOf.get(incident.id) ?? [];
       return { incident, own, updated: entryUpdated(incident, own) };
@@ -88,7 +93,7 @@ ${entries
     <title>${xmlText(incident.title)}</title>
     <updated>${updated.toISOString()}</updated>
     <published>${incident.startedAt.toISOString()}</published>
-    <link rel="alternate" type="text/html" href="${xmlText(`${origin}/incidents/${encodeURIComponent(incident.id)}`)}"/>
+    <link rel="alternate" type="text/html" href="${xmlText(`${origin}/incidents/${encodeURIComponent(incident.id)}${linkQuery}`)}"/>
     <content type="text">${xmlText(entryContent(own))}</content>
   </entry>
 `,

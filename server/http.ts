@@ -86,17 +86,16 @@ export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}): Server {
 /**
  * sirv lists web/dist once; a rebuild under a running server (`npm run build:web` beside
  * `npm start`) would leave it serving a list of files that no longer exist. The handlers are
- * made again whenever index.html, which every build rewrites last, changes.
+ * made again whenever index.html or its precompressed copy changes: the build writes them last
+ * (web/vite.config.ts), so the list is complete once the second one is written.
  */
 function webFiles() {
-  let built: { stamp: number; hashed: ReturnType<typeof sirv>; assets: ReturnType<typeof sirv> } | null = null;
+  let built: { stamp: string; hashed: ReturnType<typeof sirv>; assets: ReturnType<typeof sirv> } | null = null;
+  const mtime = (name: string) => statSync(join(webDist, name), { throwIfNoEntry: false })?.mtimeMs;
   return () => {
-    let stamp: number;
-    try {
-      stamp = statSync(join(webDist, 'index.html')).mtimeMs;
-    } catch {
-      return null;
-    }
+    const html = mtime('index.html');
+    if (html === undefined) return null;
+    const stamp = `${html}:${mtime('index.html.br') ?? 0}`;
     if (built?.stamp !== stamp) {
       built = {
         stamp,

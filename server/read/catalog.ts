@@ -1,11 +1,21 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { componentGroups, components, deployments, type ComponentGroupRow, type ComponentRow, type DeploymentRow } from '../db/tables/index.js';
-import type { Viewer } from '../auth/viewer.js';
+import { isInternal, type Viewer } from '../auth/viewer.js';
 import { componentVisible, groupVisible } from './visibility.js';
 import { isId } from '../domain/validate.js';
 
 /** Audience-filtered reads of deployments, groups and components. */
+
+const { sloTarget: staffOnlySloTarget, ...sharedComponentColumns } = getTableColumns(components);
+
+/**
+ * A component's columns as this viewer may read them: the staff-only SLO target never leaves the
+ * database for anyone else (it reads as null), like an incident's internal columns.
+ */
+export function componentColumns(viewer: Viewer) {
+  return { ...sharedComponentColumns, sloTarget: isInternal(viewer) ? staffOnlySloTarget : sql<number | null>`null::double precision` };
+}
 
 export function listGroups(db: Db, viewer: Viewer, filter: { deploymentIds?: readonly string[] } = {}): Promise<ComponentGroupRow[]> {
   return db
@@ -30,7 +40,7 @@ export function listGroupsByIds(db: Db, viewer: Viewer, ids: readonly string[]):
 
 export function listComponents(db: Db, viewer: Viewer, filter: { ids?: readonly string[]; groupIds?: readonly string[] } = {}): Promise<ComponentRow[]> {
   return db
-    .select()
+    .select(componentColumns(viewer))
     .from(components)
     .where(
       and(

@@ -14,6 +14,7 @@ import {
 import { invalidInput } from '../domain/errors.js';
 import type { ComponentStatus, IncidentRole } from '../domain/vocabulary.js';
 import { isInternal, type Viewer } from '../auth/viewer.js';
+import { componentColumns } from './catalog.js';
 import { componentVisible, incidentVisible } from './visibility.js';
 
 /** Audience-filtered reads of incidents, their timelines, affected components and roles. */
@@ -203,7 +204,7 @@ export interface AffectedComponent {
 export async function listAffectedComponents(db: Db, viewer: Viewer, incidentIds: readonly string[]): Promise<AffectedComponent[]> {
   if (!incidentIds.length) return [];
   return db
-    .select({ incidentId: incidentComponents.incidentId, status: incidentComponents.status, component: components })
+    .select({ incidentId: incidentComponents.incidentId, status: incidentComponents.status, component: componentColumns(viewer) })
     .from(incidentComponents)
     .innerJoin(components, eq(components.id, incidentComponents.componentId))
     .innerJoin(incidents, eq(incidents.id, incidentComponents.incidentId))

@@ -3,6 +3,7 @@ import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { components, maintenanceComponents, maintenances, type ComponentRow, type MaintenanceRow } from '../db/tables/index.js';
 import type { Viewer } from '../auth/viewer.js';
+import { componentColumns } from './catalog.js';
 import { componentVisible, maintenanceVisible } from './visibility.js';
 
 /** Audience-filtered reads of scheduled maintenance. */
@@ -46,7 +47,7 @@ export type MaintenanceComponentRow = ComponentRow & { maintenanceId: string };
 /** The affected components of many maintenances, only those the viewer can see, in display order. */
 export async function listMaintenanceComponents(db: Db, viewer: Viewer, maintenanceIds: readonly string[]): Promise<MaintenanceComponentRow[]> {
   const rows = await db
-    .select({ maintenanceId: maintenanceComponents.maintenanceId, component: components })
+    .select({ maintenanceId: maintenanceComponents.maintenanceId, component: componentColumns(viewer) })
     .from(maintenanceComponents)
     .innerJoin(components, eq(components.id, maintenanceComponents.componentId))
     .where(

@@ -24,6 +24,11 @@ export interface ServiceContext {
   db: Db;
   viewer: Viewer;
   onCommit?: CommitListener;
+  /**
+   * A write that will be rolled back (the declare preview): no event rows, so no sequence
+   * numbers are spent and the event lock, which serialises every writer, is never taken.
+   */
+  dryRun?: boolean;
 }
 
 export interface EventInput {
@@ -58,6 +63,7 @@ export async function transact<T>(ctx: ServiceContext, work: (writer: Writer) =>
     const writer: Writer = {
       tx,
       async record(event) {
+        if (ctx.dryRun) return 0;
         if (!locked) {
           // NOTE: held until commit, so sequence numbers become visible in the order they are
           // allocated; readers that resume "after seq N" can never skip a late committer.

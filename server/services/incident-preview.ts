@@ -40,15 +40,16 @@ class Rollback extends Error {
  * What the public, each deployment owning an affected component, and staff would see if this
  * incident were declared now. NOTE: exact by construction: the real `createIncident` runs inside a
  * transaction that is always rolled back, and each audience reads it back through the same
- * audience-filtered reads that serve queries. Nothing is saved or published: without `onCommit`
- * the hub is never told, and a rolled-back NOTIFY is never delivered.
+ * audience-filtered reads that serve queries. Nothing is saved or published: as a dry run it
+ * records no events (no sequence number spent, the writers' event lock never taken), and
+ * without `onCommit` the hub is never told.
  */
 export async function previewIncident(ctx: ServiceContext, input: CreateIncidentInput): Promise<AudiencePreview[]> {
   requirePermission(ctx, 'write:incidents');
   try {
     await ctx.db.transaction(async (tx) => {
       const db = tx as unknown as Db;
-      const record = await createIncident({ db, viewer: ctx.viewer }, input);
+      const record = await createIncident({ db, viewer: ctx.viewer, dryRun: true }, input);
       const audiences = await audiencesAffected(db, record.components.map((c) => c.componentId));
       const previews: AudiencePreview[] = [];
       for (const { audience, label } of audiences) previews.push(await readAs(db, { ...ctx.viewer, audience }, label, record.id));

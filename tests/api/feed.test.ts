@@ -105,6 +105,11 @@ describe('/history.atom', () => {
     expect(titles).toContain('Locked DB outage');
     expect(titles).toContain('Slow API responses');
     expect(titles).not.toContain('Internal-only database failover');
+    // Its links open the incident as that deployment, and the secret is not written back out.
+    const locked = entriesOf(answer.body).find((e) => e.title === 'Locked DB outage')!;
+    expect(locked.link).toMatch(/\/incidents\/[0-9a-f-]{36}\?deployment=locked$/);
+    expect(answer.body).not.toContain(lockedToken);
+    expect(answer.body).toContain('href="http://hub.test/history.atom?audience=deployment%3Alocked"');
   });
 
   it('a protected deployment without a token, a missing deployment and a bad token are refused with 403', async () => {

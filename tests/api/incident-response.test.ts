@@ -1,5 +1,8 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as catalog from '../../server/services/catalog.js';
+import { listComponents } from '../../server/read/catalog.js';
+import { publicAudience } from '../../server/auth/audience.js';
 import { incidentMetrics, percentile } from '../../server/read/incident-metrics.js';
 import { errorBudgetRemaining } from '../../server/read/uptime.js';
 import type { IncidentRow, IncidentUpdateRow } from '../../server/db/tables/index.js';
@@ -93,6 +96,19 @@ describe('previewIncident', () => {
     expect((await hub.gql<{ liveCursor: number }>('{ liveCursor }')).data!.liveCursor).toBe(cursor);
     const status = await hub.gql<{ status: { indicator: string } }>('{ status { indicator } }');
     expect(status.data!.status.indicator).toBe('none');
+    // No sequence number was spent: the next real change takes the very next one.
+    await catalog.setComponentStatus(hub.system, ids.api!, 'operational');
+    expect((await hub.gql<{ liveCursor: number }>('{ liveCursor }')).data!.liveCursor).toBe(cursor + 1);
+  });
+
+  it.skipIf(!process.env.DATABASE_URL)('does not wait for the event lock that serialises writers', async () => {
+    // Another writer holds the event lock (as a long transaction would): a preview still answers.
+    const holder = await hub.database.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(727275)`);
+      return hub.gql(preview, { input: withIds(declare) }, { token: writer, audience: 'internal' });
+    });
+    expect(holder.errors).toBeUndefined();
+    expect(holder.data.previewIncident).toHaveLength(3);
   });
 
   it('an internal incident: only staff would see it, and the public banner stays as it is', async () => {
@@ -195,9 +211,12 @@ describe('SLO targets and error budgets', () => {
     expect(set.errors).toBeUndefined();
     const staff = await hub.gql(read, { id: ids.api }, { token: reader, audience: 'internal' });
     expect(staff.data.component.staff).toEqual({ sloTarget: 99.9, errorBudgetRemaining: 100 });
-    // The public reads the component, never its staff details.
+    // The public reads the component, never its staff details; the target is not even selected.
     const pub = await hub.gql(read, { id: ids.api });
     expect(pub.data?.component?.staff ?? null).toBeNull();
+    const asPublic = { ...hub.system.viewer, audience: publicAudience };
+    expect((await listComponents(hub.database.db, asPublic, { ids: [ids.api!] }))[0]).toMatchObject({ name: 'Public API', sloTarget: null });
+    expect((await listComponents(hub.database.db, hub.system.viewer, { ids: [ids.api!] }))[0]!.sloTarget).toBe(99.9);
     const cleared = await hub.gql(patch, { id: ids.api, patch: { sloTarget: null } }, { token: writer, audience: 'internal' });
     expect(cleared.data.updateComponent.staff.sloTarget).toBeNull();
     expect((await hub.gql(read, { id: ids.api }, { token: reader, audience: 'internal' })).data.component.staff.errorBudgetRemaining).toBeNull();

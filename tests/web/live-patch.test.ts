@@ -8,7 +8,9 @@ import type { IncidentItem, MaintenanceItem, StatusPageSummary } from '../../web
 import { applyPageEvent } from '../../web/src/live-patch';
 
 const day = (date: string, worstStatus: StatusPageSummary['groups'][number]['status'] | null = 'operational') => ({ date, uptimePercent: 100, worstStatus });
-const component = (id: string, name: string) => ({ id, name, status: 'operational' as const, uptimePercent: 100, uptime: [day('2026-11-21'), day('2026-11-22')] });
+const utcDay = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+// Bars end today, as the server draws them.
+const component = (id: string, name: string) => ({ id, name, status: 'operational' as const, uptimePercent: 100, uptime: [day(utcDay(-1)), day(utcDay(0))] });
 
 function summary(): StatusPageSummary {
   return {
@@ -83,6 +85,12 @@ describe('applyPageEvent', () => {
     s = applyPageEvent(s, { ...base, kind: 'component', component: { id: 'c0', name: 'Website', status: 'operational', group: null } })!;
     expect(s.ungroupedComponents[0]!.status).toBe('operational');
     expect(s.ungroupedComponents[0]!.uptime.at(-1)!.worstStatus).toBe('major_outage');
+  });
+
+  it('past midnight UTC a component change asks for a refetch: the bars need a new day', () => {
+    const event: StatusPageEvent = { ...base, kind: 'component', component: { id: 'c0', name: 'Website', status: 'major_outage', group: null } };
+    expect(applyPageEvent(summary(), event)).not.toBeNull();
+    expect(applyPageEvent(summary(), event, new Date(Date.now() + 86_400_000))).toBeNull();
   });
 
   it('asks for a refetch when the payload cannot describe the change', () => {
@@ -163,6 +171,26 @@ describe('useLiveSummary', () => {
     for (const seq of [12, 13, 14]) state.emit({ data: { pageEvents: { ...base, seq, kind: 'group', entityId: 'g1' } } });
     vi.advanceTimersByTime(REFETCH_DEBOUNCE_MS + REFETCH_SPREAD_MS);
     expect(refetch).toHaveBeenCalledTimes(1);
+    scope.stop();
+  });
+
+  it('a snapshot older than a change it cannot patch is refetched again, with the other patches kept', async () => {
+    const { client, state } = fakeClient();
+    const snapshot = ref<{ summary: StatusPageSummary; liveCursor: number } | undefined>({ summary: summary(), liveCursor: 10 });
+    const refetch = vi.fn();
+    const scope = effectScope();
+    const live = scope.run(() => useLiveSummary(client, snapshot, refetch))!;
+    await nextTick();
+    state.emit({ data: { pageEvents: { ...base, seq: 11, kind: 'group', entityId: 'g1' } } });
+    state.emit({ data: { pageEvents: statusEvent(12, 'major_outage') } });
+    vi.advanceTimersByTime(REFETCH_DEBOUNCE_MS + REFETCH_SPREAD_MS);
+    expect(refetch).toHaveBeenCalledTimes(1);
+    // The refetch answers with a snapshot taken before seq 11.
+    snapshot.value = { summary: summary(), liveCursor: 10 };
+    await nextTick();
+    expect(live.value!.ungroupedComponents[0]!.status).toBe('major_outage');
+    vi.advanceTimersByTime(REFETCH_DEBOUNCE_MS + REFETCH_SPREAD_MS);
+    expect(refetch).toHaveBeenCalledTimes(2);
     scope.stop();
   });
 

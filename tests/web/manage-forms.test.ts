@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { defineComponent, h, ref, type Component } from 'vue';
 import { filter, fromPromise, mergeMap, pipe } from 'wonka';
 import ApiTokenForm from '../../web/src/components/console/ApiTokenForm.vue';
+import IncidentEditForm from '../../web/src/components/console/IncidentEditForm.vue';
+import type { ConsoleIncidentDetail } from '../../web/src/graphql/console-incidents';
 import { provideConsole } from '../../web/src/composables/useConsole';
 import ManageComponents from '../../web/src/views/console/ManageComponents.vue';
 import ManageUsers from '../../web/src/views/console/ManageUsers.vue';
@@ -33,11 +35,11 @@ function fakeClient(respond: (name: string, variables: Record<string, unknown>) 
 }
 
 /** Renders `view` the way ConsoleLayout does: console context plus the client under urql's key. */
-function mountInConsole(view: Component, client: Client, permissions: string[]) {
+function mountInConsole(view: Component, client: Client, permissions: string[], props: () => Record<string, unknown> = () => ({})) {
   const Host = defineComponent({
     setup() {
       provideConsole({ client, revision: ref(0), permissions: ref(permissions) });
-      return () => h(view);
+      return () => h(view, props());
     },
   });
   return mount(Host, { attachTo: document.body, global: { provide: { $urql: ref(client) } } });
@@ -121,7 +123,8 @@ describe('components screen', () => {
     const wrapper = mountInConsole(ManageComponents, client, ['read:internal', 'write:components']);
     await flushPromises();
     const row = wrapper.find('tbody tr');
-    expect(row.text()).toContain('Operational');
+    // The badge, not the status picker (whose options name every status).
+    expect(row.find('.status-badge').text()).toBe('Operational');
     expect(row.find('svg[aria-hidden="true"]').exists()).toBe(true);
     expect(row.text()).toContain('99.9% target');
     expect(row.text()).toContain('62.4% left');
@@ -152,6 +155,56 @@ describe('staff accounts screen', () => {
     await flushPromises();
     expect(wrapper.text()).toContain('Only admins manage staff accounts');
     expect(calls).toEqual([]);
+    wrapper.unmount();
+  });
+});
+
+describe('incident edit form', () => {
+  const incident = (staff: Partial<NonNullable<ConsoleIncidentDetail['staff']>> = {}): ConsoleIncidentDetail => ({
+    id: 'i1',
+    title: 'Slow logins',
+    status: 'investigating',
+    impact: 'minor',
+    startedAt: '2026-11-22T10:00:00.000Z',
+    resolvedAt: null,
+    nextUpdateDueAt: null,
+    postmortem: null,
+    staff: { severity: 'SEV3', visibility: 'public', warRoomUrl: null, roles: [{ role: 'incident_commander', assignee: 'Priya' }], ...staff },
+    affectedComponents: [],
+    updates: [],
+  });
+
+  it('sends only what this form changed, never a field someone else changed meanwhile', async () => {
+    const { client, calls } = fakeClient(() => ({ data: { updateIncident: { __typename: 'Incident', id: 'i1' } } }));
+    const current = ref(incident());
+    const wrapper = mountInConsole(IncidentEditForm, client, ['read:internal', 'write:incidents'], () => ({ incident: current.value }));
+    // A colleague makes the incident internal; the live refetch hands the open form the new incident.
+    current.value = incident({ visibility: 'internal' });
+    await flushPromises();
+    await wrapper.find('#edit-severity').setValue('SEV1');
+    await wrapper.find('#edit-role-scribe').setValue('Tom');
+    await wrapper.find('form').trigger('submit');
+    await flushPromises();
+    expect(calls).toEqual([
+      {
+        name: 'UpdateIncident',
+        variables: {
+          id: 'i1',
+          patch: {
+            severity: 'SEV1',
+            roles: [
+              { role: 'incident_commander', assignee: 'Priya' },
+              { role: 'scribe', assignee: 'Tom' },
+            ],
+          },
+        },
+      },
+    ]);
+    // Saving again without changes sends nothing.
+    await wrapper.find('form').trigger('submit');
+    await flushPromises();
+    expect(calls).toHaveLength(1);
+    expect(wrapper.text()).toContain('Nothing changed.');
     wrapper.unmount();
   });
 });

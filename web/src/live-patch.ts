@@ -9,8 +9,10 @@ import type { IncidentItem, MaintenanceItem, StatusPageSummary, UptimeComponentI
  * appearing, leaving or moving; a deployment change; a resync): the caller refetches then.
  * Every patch sets absolute values, so applying an event twice is harmless.
  */
-export function applyPageEvent(summary: StatusPageSummary, event: StatusPageEvent): StatusPageSummary | null {
+export function applyPageEvent(summary: StatusPageSummary, event: StatusPageEvent, now = new Date()): StatusPageSummary | null {
   if (event.resync) return null;
+  // Past midnight UTC the bars need a new day: the server draws it.
+  if (event.kind === 'component' && !sameUtcDay(summary, now)) return null;
   const next: StatusPageSummary = { ...summary, status: event.status };
   switch (event.kind) {
     case 'component':
@@ -44,6 +46,12 @@ function patchComponent(summary: StatusPageSummary, event: StatusPageEvent): Sta
     (g): UptimeGroupItem => (g.id === groupId ? { ...g, status: changed.group!.status, components: g.components.map(update) } : g),
   );
   return { ...summary, groups };
+}
+
+/** Whether the uptime bars' last day is today (UTC); true when there are no bars. */
+function sameUtcDay(summary: StatusPageSummary, now: Date): boolean {
+  const last = summary.ungroupedComponents[0]?.uptime.at(-1) ?? summary.groups.find((g) => g.components.length)?.components[0]?.uptime.at(-1);
+  return !last || last.date === now.toISOString().slice(0, 10);
 }
 
 /** Today's bar shows the worst status of the day so far. */

@@ -69,6 +69,9 @@ export function createHubRouter() {
  * What a view's client and cache belong to: the console keeps one (its layout holds the
  * `internal` client and subscription) across its sections; every other page gets a fresh one.
  */
-export function viewKey(route: Pick<RouteLocationNormalized, 'path'>): string {
-  return route.path === '/internal' || route.path.startsWith('/internal/') ? '/internal' : route.path;
+export function viewKey(route: Pick<RouteLocationNormalized, 'path' | 'query'>): string {
+  if (route.path === '/internal' || route.path.startsWith('/internal/')) return '/internal';
+  // An incident page reads as the deployment in `?deployment=`: another audience, another view.
+  if (route.path.startsWith('/incidents/')) return `${route.path}?deployment=${single(route.query.deployment) ?? ''}`;
+  return route.path;
 }

@@ -33,9 +33,15 @@ export function useLiveSummary(
     (value) => {
       if (!value) return (summary.value = undefined);
       recent = recent.filter((e) => e.seq > value.liveCursor);
-      let next: StatusPageSummary | null = value.summary;
-      for (const event of recent) next = next && applyPageEvent(next, event);
-      summary.value = next ?? value.summary;
+      let next = value.summary;
+      let unpatchable = false;
+      for (const event of recent) {
+        const patched = applyPageEvent(next, event);
+        if (patched) next = patched;
+        else unpatchable = true;
+      }
+      summary.value = next;
+      if (unpatchable) scheduleRefetch();
     },
     { immediate: true },
   );
