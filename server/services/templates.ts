@@ -26,25 +26,7 @@ type PatchInput<S extends { patch: (i: never) => unknown }> = Parameters<S['patc
 export type CreateTemplateInput = CreateInput<typeof templateInput>;
 export type TemplatePatch = PatchInput<typeof templateInput>;
 
-/** Values for a template's placeholders; the keys are the placeholder names. */
-export interface TemplateVars {
-  service?: string | null;
-  impact?: string | null;
-  next_update?: string | null;
-}
-
-export const templatePlaceholders = ['service', 'impact', 'next_update'] as const;
-
-/**
- * Fill `{service}`, `{impact}` and `{next_update}`. Unknown placeholders, and known ones without a
- * value, are left as written so the author sees what still needs filling in.
- */
-export function renderTemplate(source: string, vars: TemplateVars): string {
-  return source.replace(/\{([a-z_]+)\}/g, (whole, name: string) => {
-    const value = (templatePlaceholders as readonly string[]).includes(name) ? vars[name as keyof TemplateVars] : undefined;
-    return value == null || value === '' ? whole : value;
-  });
-}
+export { renderTemplate, templatePlaceholders, type TemplateVars } from '../domain/template-text.js';
 
 export async function lockTemplate(w: Writer, ctx: ServiceContext, templateId: string): Promise<TemplateRow> {
   if (!isId(templateId)) throw notFound('template');

@@ -11,6 +11,7 @@ import type { ConsoleIncidentDetail } from '../../web/src/graphql/console-incide
 import { provideConsole } from '../../web/src/composables/useConsole';
 import ManageComponents from '../../web/src/views/console/ManageComponents.vue';
 import ManageUsers from '../../web/src/views/console/ManageUsers.vue';
+import ManageTemplates from '../../web/src/views/console/ManageTemplates.vue';
 
 type Answer = { data?: unknown; errors?: { message: string; extensions: Record<string, unknown> }[] };
 
@@ -205,6 +206,25 @@ describe('incident edit form', () => {
     await flushPromises();
     expect(calls).toHaveLength(1);
     expect(wrapper.text()).toContain('Nothing changed.');
+    wrapper.unmount();
+  });
+});
+
+describe('template form', () => {
+  it('previews the draft while it is typed, placeholders filled by the server’s rule', async () => {
+    const { client, calls } = fakeClient(() => ({ data: { templates: [] } }));
+    const wrapper = mountInConsole(ManageTemplates, client, ['read:internal', 'write:templates']);
+    await flushPromises();
+    await wrapper.findAll('button').find((b) => b.text() === 'New template')!.trigger('click');
+    expect(wrapper.find('[data-testid="draft-preview"]').exists()).toBe(false);
+    await wrapper.find('form input[maxlength="300"]').setValue('{service} is down');
+    await wrapper.find('form textarea').setValue('Customers see {impact}. {unknown} stays. Next update by {next_update}.');
+    const preview = wrapper.find('[data-testid="draft-preview"]');
+    expect(preview.find('.rendered-title').text()).toBe('API is down');
+    // A placeholder without a value stays visible, so the author sees what is still open.
+    expect(preview.find('.rendered-body').text()).toBe('Customers see Some requests fail. {unknown} stays. Next update by {next_update}.');
+    // Nothing was sent to render it.
+    expect(calls.map((c) => c.name)).toEqual(['ManageTemplates']);
     wrapper.unmount();
   });
 });
