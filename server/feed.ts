@@ -3,7 +3,8 @@ import { credentialsFrom, resolveViewer } from './auth/resolve-viewer.js';
 import type { Db } from './db/client.js';
 import type { IncidentRow, IncidentUpdateRow } from './db/tables/index.js';
 import { DomainError } from './domain/errors.js';
-import { listIncidents, listUpdatesOfIncidents } from './read/incidents.js';
+import { listIncidents } from './read/incidents.js';
+import { createLoaders } from './read/loaders.js';
 
 /**
  * GET /history.atom: the latest incidents one audience can see, as an Atom feed (RFC 4287).
@@ -56,13 +57,9 @@ export async function feed(db: Db, url: URL, header: (name: string) => string | 
     const viewer = await resolveViewer(db, credentials);
     const { edges } = await listIncidents(db, viewer, { state: 'all', first: FEED_SIZE });
     const incidents = edges.map((e) => e.node);
-    const updates = await listUpdatesOfIncidents(
-      db,
-      viewer,
-      incidents.map((i) => i.id),
-    );
-    const updatesOf = new Map<string, IncidentUpdateRow[]>();
-    for (const u of updates) updatesOf.set(u.incidentId, [...(updatesOf.get(u.incidentId) ?? []), u]);
+    // The per-viewer loader: one audience-filtered query, split by incident.
+    const updatesByIncident = createLoaders(db, viewer).updatesByIncident;
+    const updates = await Promise.all(incidents.map((i) => updatesByIncident.load(i.id)));
 
     const origin = url.origin;
     // The feed's own address, minus the secret: a feed reader may show or share it.
@@ -71,8 +68,8 @@ export async function feed(db: Db, url: URL, header: (name: string) => string | 
     const self = `${origin}${FEED_PATH}${selfParams.size ? `?${selfParams}` : ''}`;
     // A deployment's own incidents open on the incident page read as that deployment.
     const linkQuery = viewer.audience.kind === 'deployment' ? `?deployment=${encodeURIComponent(viewer.audience.slug)}` : '';
-    const entries = incidents.map((incident) => {
-      const own = updatesOf.get(incident.id) ?? [];
+    const entries = incidents.map((incident, i) => {
+      const own = updates[i]!;
       return { incident, own, updated: entryUpdated(incident, own) };
     });
     const feedUpdated = entries.reduce((latest, e) => (e.updated > latest ? e.updated : latest), viewer.page.createdAt ?? new Date(0));

@@ -2,7 +2,8 @@ import type { Db } from '../db/client.js';
 import type { IncidentRow, IncidentUpdateRow } from '../db/tables/index.js';
 import { invalidInput } from '../domain/errors.js';
 import type { Viewer } from '../auth/viewer.js';
-import { listIncidentsStartedSince, listUpdatesOfIncidents } from './incidents.js';
+import { listIncidentsStartedSince } from './incidents.js';
+import { createLoaders } from './loaders.js';
 
 /**
  * How an incident was communicated: how long until the first public word, how often the public
@@ -55,11 +56,9 @@ const present = (values: (number | null)[]) => values.filter((v): v is number =>
 export async function summarizeIncidentMetrics(db: Db, viewer: Viewer, days: number, now = new Date()): Promise<IncidentMetricsSummary> {
   if (!Number.isInteger(days) || days < 1 || days > maxMetricsDays) throw invalidInput('days', `must be between 1 and ${maxMetricsDays}`);
   const rows = await listIncidentsStartedSince(db, viewer, new Date(now.getTime() - days * 86_400_000));
-  const updates = await listUpdatesOfIncidents(db, viewer, rows.map((r) => r.id));
-  // NOTE: Map.groupBy needs Node 21.
-  const byIncident = new Map<string, IncidentUpdateRow[]>();
-  for (const u of updates) byIncident.set(u.incidentId, [...(byIncident.get(u.incidentId) ?? []), u]);
-  const figures = rows.map((row) => incidentMetrics(row, byIncident.get(row.id) ?? []));
+  // The per-viewer loader: one audience-filtered query for every incident's updates.
+  const updatesByIncident = createLoaders(db, viewer).updatesByIncident;
+  const figures = await Promise.all(rows.map(async (row) => incidentMetrics(row, await updatesByIncident.load(row.id))));
   const resolveTimes = present(figures.map((f) => f.timeToResolveSeconds));
   const intervals = present(figures.map((f) => f.averageUpdateIntervalSeconds));
   return {

@@ -1,5 +1,6 @@
 import { parse, print, validate, type DocumentNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { isoToLocalInput, localInputToIso } from '../../web/src/time.js';
 import { schema } from '../../schema/index.js';
 import {
   ComponentSloQuery,
@@ -30,8 +31,6 @@ import {
   formatDuration,
   formatNextUpdate,
   groupComponents,
-  isoToLocalInput,
-  localInputToIso,
   rolesPatch,
   serviceNames,
   updateDue,

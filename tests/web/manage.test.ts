@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isoToLocalInput, localInputToIso } from '../../web/src/time.js';
 import {
   audienceLink,
   buildScopes,
@@ -6,8 +7,6 @@ import {
   emptyToNull,
   formatBudget,
   isEmptyPatch,
-  isoToLocalInput,
-  localInputToIso,
   parseSloTarget,
   prettyJson,
   scopeLabel,

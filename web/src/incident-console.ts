@@ -4,6 +4,7 @@
  * so every rule here is tested on its own (tests/web/console-incidents.test.ts).
  */
 import type { ComponentStatus, Impact, IncidentRole, Severity, Visibility } from '../../server/domain/vocabulary';
+import { localInputToIso } from './time';
 
 export type UpdateStatus = 'investigating' | 'identified' | 'monitoring' | 'resolved';
 
@@ -111,21 +112,6 @@ export const nextUpdateQuickPicks = [15, 30, 60] as const;
 /** `now` + `minutes`, as the ISO string the API takes. */
 export function dueIn(minutes: number, now: number): string {
   return new Date(now + minutes * 60_000).toISOString();
-}
-
-/** A `datetime-local` value (viewer's zone, no seconds) → ISO; null when empty or invalid. */
-export function localInputToIso(value: string): string | null {
-  if (!value) return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
-}
-
-/** ISO → a `datetime-local` value in the viewer's zone. */
-export function isoToLocalInput(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return '';
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
 /** "Next update due": a quick pick (minutes from when the form is sent), a custom time, or none. */

@@ -1,33 +1,5 @@
 /** Pure helpers for the console's management screens (no Vue, no network). */
 
-/** Pads to two digits. */
-const two = (n: number) => String(n).padStart(2, '0');
-
-/**
- * A server `DateTime` as the value of an `<input type="datetime-local">`, in the viewer's time
- * zone (`YYYY-MM-DDTHH:mm`); empty for nothing or an unreadable value.
- */
-export function isoToLocalInput(iso: string | null | undefined): string {
-  if (!iso) return '';
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return '';
-  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}T${two(date.getHours())}:${two(date.getMinutes())}`;
-}
-
-/**
- * A `datetime-local` value (wall-clock time in the viewer's zone) as ISO-8601 UTC; null when empty
- * or not a time.
- */
-export function localInputToIso(value: string | null | undefined): string | null {
-  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec((value ?? '').trim());
-  if (!match) return null;
-  const [, y, mo, d, h, mi, s] = match.map(Number) as [number, number, number, number, number, number, number];
-  const date = new Date(y, mo - 1, d, h, mi, Number.isNaN(s) ? 0 : s);
-  // Reject rolled-over values such as 2025-02-30.
-  if (Number.isNaN(date.getTime()) || date.getMonth() !== mo - 1 || date.getDate() !== d) return null;
-  return date.toISOString();
-}
-
 /** Compares form values; arrays compare as sets of ids in order-insensitive fashion. */
 function same(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) {

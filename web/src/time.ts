@@ -32,3 +32,33 @@ export function formatTime(value: string | Date, options: FormatTimeOptions = {}
   const utc = `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
   return { iso, text, utc };
 }
+
+// ── <input type="datetime-local"> ─────────────────────────────────────────────
+
+/** Pads to two digits. */
+const two = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * A server `DateTime` as the value of an `<input type="datetime-local">`, in the viewer's time
+ * zone (`YYYY-MM-DDTHH:mm`); empty for nothing or an unreadable value.
+ */
+export function isoToLocalInput(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}T${two(date.getHours())}:${two(date.getMinutes())}`;
+}
+
+/**
+ * A `datetime-local` value (wall-clock time in the viewer's zone) as ISO-8601 UTC; null when empty
+ * or not a time.
+ */
+export function localInputToIso(value: string | null | undefined): string | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec((value ?? '').trim());
+  if (!match) return null;
+  const [, y, mo, d, h, mi, s] = match.map(Number) as [number, number, number, number, number, number, number];
+  const date = new Date(y, mo - 1, d, h, mi, Number.isNaN(s) ? 0 : s);
+  // Reject rolled-over values such as 2025-02-30.
+  if (Number.isNaN(date.getTime()) || date.getMonth() !== mo - 1 || date.getDate() !== d) return null;
+  return date.toISOString();
+}
