@@ -1,4 +1,4 @@
-import { index, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { componentStatusEnum, impactEnum, incidentRoleEnum, incidentStatusEnum, severityEnum, visibilityEnum } from './enums.js';
 import { components } from './catalog.js';
 import { pages } from './pages.js';
@@ -12,6 +12,11 @@ export const incidents = pgTable(
     status: incidentStatusEnum().notNull(),
     impact: impactEnum().notNull().default('none'),
     visibility: visibilityEnum().notNull().default('public'),
+    /**
+     * Shown to every audience that may see public items, whatever it affects. Otherwise only the
+     * audiences that can see one of its affected components see it: losing components narrows.
+     */
+    pageWide: boolean().notNull().default(false),
     // Staff only from here on.
     severity: severityEnum(),
     warRoomUrl: text(),

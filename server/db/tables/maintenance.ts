@@ -12,6 +12,8 @@ export const maintenances = pgTable(
     body: text().notNull().default(''),
     status: maintenanceStatusEnum().notNull().default('scheduled'),
     visibility: visibilityEnum().notNull().default('public'),
+    /** As for incidents: every audience, whatever it affects; otherwise only through its components. */
+    pageWide: boolean().notNull().default(false),
     scheduledStart: timestamp({ withTimezone: true }).notNull(),
     scheduledEnd: timestamp({ withTimezone: true }).notNull(),
     /** Move scheduled → in_progress → completed on time, components going under_maintenance and back. */
