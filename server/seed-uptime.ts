@@ -5,23 +5,27 @@ import { components, events } from './db/tables/index.js';
 import type { ComponentStatus } from './domain/vocabulary.js';
 import type { ServiceContext } from './services/context.js';
 
+/** Midnight UTC 90 days ago: the seeded catalog's events are recorded at this time (server/seed.ts). */
+export function uptimeHistoryStart(): Date {
+  const since = new Date(Date.now() - 90 * 86_400_000);
+  since.setUTCHours(0, 0, 0, 0);
+  return since;
+}
+
 /**
  * Ninety days of status history for the demo, so its uptime bars show what a page in use shows.
- * Uptime is replayed from `component.*` events (server/read/uptime.ts), so this dates the seeded
- * components' creation 90 days back and records the outages of the two seeded past incidents as
- * status changes at the times those incidents give. It must run right after the components are
- * created and before anything else is recorded, so that sequence order stays time order.
+ * Uptime is replayed from `component.*` events (server/read/uptime.ts): the seed records the
+ * components' creation at `uptimeHistoryStart()` (events are append-only, so they are written
+ * backdated rather than moved), this dates the component rows to match and records the outages of
+ * the two seeded past incidents as status changes at the times those incidents give. It must run
+ * right after the components are created and before anything else is recorded, so that sequence
+ * order stays time order.
  */
 export async function seedUptimeHistory(ctx: ServiceContext): Promise<void> {
   const { db } = ctx;
   const pageId = ctx.viewer.page.id;
-  const since = new Date(Date.now() - 90 * 86_400_000);
-  since.setUTCHours(0, 0, 0, 0);
+  const since = ctx.eventTime ?? uptimeHistoryStart();
   await db.update(components).set({ createdAt: since, updatedAt: since }).where(eq(components.pageId, pageId));
-  await db
-    .update(events)
-    .set({ createdAt: since })
-    .where(and(eq(events.pageId, pageId), eq(events.action, 'component.created')));
 
   // The seeded past incidents (server/seed-incidents.ts), as the components lived them.
   const outages: { name: string; status: ComponentStatus; from: Date; to: Date }[] = [

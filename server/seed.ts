@@ -4,25 +4,27 @@ import { systemViewer } from './bootstrap.js';
 import * as catalog from './services/catalog.js';
 import * as maintenance from './services/maintenance.js';
 import type { ServiceContext } from './services/context.js';
-import { seedUptimeHistory } from './seed-uptime.js';
+import { seedUptimeHistory, uptimeHistoryStart } from './seed-uptime.js';
 import { seedIncidentHistory, seedTemplates } from './seed-incidents.js';
 
 /** A realistic demo page, written through the same services as everything else. */
 export async function seedDemo(db: Db, page: PageRow): Promise<void> {
   const ctx: ServiceContext = { db, viewer: systemViewer(page, 'seed') };
+  // The catalog is recorded as created 90 days ago, where its uptime history starts.
+  const past: ServiceContext = { ...ctx, eventTime: uptimeHistoryStart() };
 
-  const core = await catalog.createGroup(ctx, { name: 'Core platform', sortOrder: 1 });
-  const api = await catalog.createComponent(ctx, { name: 'API', groupId: core.id, sortOrder: 1, description: 'REST and GraphQL APIs', sloTarget: 99.95 });
-  await catalog.createComponent(ctx, { name: 'Dashboard', groupId: core.id, sortOrder: 2 });
-  await catalog.createComponent(ctx, { name: 'Authentication', groupId: core.id, sortOrder: 3 });
-  const delivery = await catalog.createGroup(ctx, { name: 'Delivery', sortOrder: 2 });
-  await catalog.createComponent(ctx, { name: 'Push delivery', groupId: delivery.id, sortOrder: 1, sloTarget: 99.9 });
-  await catalog.createComponent(ctx, { name: 'Email delivery', groupId: delivery.id, sortOrder: 2, sloTarget: 99.5 });
-  await catalog.createComponent(ctx, { name: 'Webhooks', groupId: delivery.id, sortOrder: 3 });
+  const core = await catalog.createGroup(past, { name: 'Core platform', sortOrder: 1 });
+  const api = await catalog.createComponent(past, { name: 'API', groupId: core.id, sortOrder: 1, description: 'REST and GraphQL APIs', sloTarget: 99.95 });
+  await catalog.createComponent(past, { name: 'Dashboard', groupId: core.id, sortOrder: 2 });
+  await catalog.createComponent(past, { name: 'Authentication', groupId: core.id, sortOrder: 3 });
+  const delivery = await catalog.createGroup(past, { name: 'Delivery', sortOrder: 2 });
+  await catalog.createComponent(past, { name: 'Push delivery', groupId: delivery.id, sortOrder: 1, sloTarget: 99.9 });
+  await catalog.createComponent(past, { name: 'Email delivery', groupId: delivery.id, sortOrder: 2, sloTarget: 99.5 });
+  await catalog.createComponent(past, { name: 'Webhooks', groupId: delivery.id, sortOrder: 3 });
 
-  const infra = await catalog.createGroup(ctx, { name: 'Infrastructure (internal)', visibility: 'internal', sortOrder: 9 });
-  await catalog.createComponent(ctx, { name: 'Primary database', groupId: infra.id, visibility: 'internal', sortOrder: 1 });
-  await catalog.createComponent(ctx, { name: 'Job queue', groupId: infra.id, visibility: 'internal', sortOrder: 2 });
+  const infra = await catalog.createGroup(past, { name: 'Infrastructure (internal)', visibility: 'internal', sortOrder: 9 });
+  await catalog.createComponent(past, { name: 'Primary database', groupId: infra.id, visibility: 'internal', sortOrder: 1 });
+  await catalog.createComponent(past, { name: 'Job queue', groupId: infra.id, visibility: 'internal', sortOrder: 2 });
 
   const regions = [
     { slug: 'us-1', name: 'US-1 (Virginia)', access: 'open' as const },
@@ -30,12 +32,12 @@ export async function seedDemo(db: Db, page: PageRow): Promise<void> {
     { slug: 'ap-1', name: 'AP-1 (Singapore)', access: 'protected' as const },
   ];
   for (const [i, region] of regions.entries()) {
-    const deployment = await catalog.createDeployment(ctx, { ...region, sortOrder: i + 1 });
-    const group = await catalog.createGroup(ctx, { name: `${region.slug.toUpperCase()} services`, deploymentId: deployment.id, sortOrder: 10 + i });
-    await catalog.createComponent(ctx, { name: `${region.slug.toUpperCase()} API`, groupId: group.id, sortOrder: 1 });
-    await catalog.createComponent(ctx, { name: `${region.slug.toUpperCase()} Storage`, groupId: group.id, sortOrder: 2 });
+    const deployment = await catalog.createDeployment(past, { ...region, sortOrder: i + 1 });
+    const group = await catalog.createGroup(past, { name: `${region.slug.toUpperCase()} services`, deploymentId: deployment.id, sortOrder: 10 + i });
+    await catalog.createComponent(past, { name: `${region.slug.toUpperCase()} API`, groupId: group.id, sortOrder: 1 });
+    await catalog.createComponent(past, { name: `${region.slug.toUpperCase()} Storage`, groupId: group.id, sortOrder: 2 });
   }
-  await seedUptimeHistory(ctx);
+  await seedUptimeHistory(past);
   await seedTemplates(ctx);
   await seedIncidentHistory(ctx);
   void api;

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { eventLockKey } from '../db/audit-chain.js';
 import type { Db, Tx } from '../db/client.js';
 import { events } from '../db/tables/index.js';
 import { actorRef, can, type Permission, type Viewer } from '../auth/viewer.js';
@@ -29,6 +30,11 @@ export interface ServiceContext {
    * numbers are spent and the event lock, which serialises every writer, is never taken.
    */
   dryRun?: boolean;
+  /**
+   * Record events as of this time instead of now: demo history (server/seed.ts) and tests only.
+   * Events are append-only, so a backdated history is written backdated, never moved afterwards.
+   */
+  eventTime?: Date;
 }
 
 export interface EventInput {
@@ -47,9 +53,6 @@ export interface Writer {
 
 /** The NOTIFY channel every node LISTENs on. */
 export const liveChannel = 'statushub_events';
-
-// Any constant works; it only has to be the same in every node.
-const eventLockKey = 727_275;
 
 /**
  * One transaction = the rows + their event rows. Events are published only after commit,
@@ -74,7 +77,7 @@ export async function transact<T>(ctx: ServiceContext, work: (writer: Writer) =>
         }
         const [row] = await tx
           .insert(events)
-          .values({ pageId: ctx.viewer.page.id, ...actor, ...event, before: event.before ?? null, after: event.after ?? null })
+          .values({ pageId: ctx.viewer.page.id, ...actor, ...event, before: event.before ?? null, after: event.after ?? null, createdAt: ctx.eventTime })
           .returning({ seq: events.seq });
         const before = event.before as { visibility?: unknown } | null | undefined;
         const after = event.after as { groupId?: unknown } | null | undefined;

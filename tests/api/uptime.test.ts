@@ -1,4 +1,3 @@
-import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events } from '../../server/db/tables/index.js';
 import type { ComponentStatus } from '../../server/domain/vocabulary.js';
@@ -7,7 +6,8 @@ import { startTestHub, type TestHub } from '../helpers/hub.js';
 
 /**
  * Daily uptime from the event log: intervals are rebuilt from component status events with
- * chosen timestamps (the creation event is moved back in time, later changes are inserted).
+ * chosen timestamps (the component is created with a backdated event, later changes are inserted;
+ * events are append-only, so nothing is moved afterwards).
  */
 
 const DAY = 86_400_000;
@@ -24,13 +24,14 @@ let staff: string;
 let tracked: string;
 let internal: string;
 
-/** Move a component's creation event to `at`, then record status changes at chosen times. */
-async function history(componentId: string, createdAt: number, changes: Array<[number, ComponentStatus]>): Promise<void> {
+/** Create a component whose creation event is recorded at `at`. */
+async function createdAt(at: number, input: Parameters<typeof catalog.createComponent>[1]): Promise<string> {
+  return (await catalog.createComponent({ ...hub.system, eventTime: new Date(at) }, input)).id;
+}
+
+/** Record status changes of a component at chosen times. */
+async function history(componentId: string, changes: Array<[number, ComponentStatus]>): Promise<void> {
   const { db } = hub.database;
-  await db
-    .update(events)
-    .set({ createdAt: new Date(createdAt) })
-    .where(and(eq(events.entityType, 'component'), eq(events.entityId, componentId), eq(events.action, 'component.created')));
   let previous: ComponentStatus = 'operational';
   for (const [at, status] of changes) {
     await db.insert(events).values({
@@ -55,8 +56,8 @@ beforeAll(async () => {
   staff = await hub.apiToken(['read:internal']);
   await hub.gql('{ page { slug } }', {}, { token: staff });
 
-  tracked = (await catalog.createComponent(hub.system, { name: 'API' })).id;
-  await history(tracked, day(-5), [
+  tracked = await createdAt(day(-5), { name: 'API' });
+  await history(tracked, [
     [day(-4) + 6 * HOUR, 'major_outage'],
     [day(-4) + 12 * HOUR, 'operational'],
     // day -3: 12 h maintenance (excluded), 6 h partial outage (down), 6 h operational (up)
@@ -69,8 +70,8 @@ beforeAll(async () => {
     [day(-1) + 12 * HOUR, 'operational'],
   ]);
 
-  internal = (await catalog.createComponent(hub.system, { name: 'Internal DB', visibility: 'internal' })).id;
-  await history(internal, day(-2), [[day(-1), 'major_outage'], [day(-1) + 6 * HOUR, 'operational']]);
+  internal = await createdAt(day(-2), { name: 'Internal DB', visibility: 'internal' });
+  await history(internal, [[day(-1), 'major_outage'], [day(-1) + 6 * HOUR, 'operational']]);
 });
 afterAll(() => hub.close());
 
@@ -106,8 +107,8 @@ describe('Component.uptime', () => {
   });
 
   it('a status held since before the window opens is carried into it', async () => {
-    const old = (await catalog.createComponent(hub.system, { name: 'Old' })).id;
-    await history(old, day(-200), [[day(-120), 'major_outage']]);
+    const old = await createdAt(day(-200), { name: 'Old' });
+    await history(old, [[day(-120), 'major_outage']]);
     const { data } = await hub.gql(uptimeQuery, { id: old, days: 3 });
     expect(data.component.uptime.map((d: { uptimePercent: number }) => d.uptimePercent)).toEqual([0, 0, 0]);
     expect(data.component.uptimePercent).toBe(0);
