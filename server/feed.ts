@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { credentialsFrom, resolveViewer } from './auth/resolve-viewer.js';
 import type { Db } from './db/client.js';
+import { nodeRequestUrl } from './http/request.js';
 import type { IncidentRow, IncidentUpdateRow } from './db/tables/index.js';
 import { DomainError } from './domain/errors.js';
 import { listIncidents } from './read/incidents.js';
@@ -114,7 +115,8 @@ ${entries
 /** The Node handler for GET /history.atom. */
 export function feedHandler(db: Db) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+    const url = nodeRequestUrl(req);
+    if (!url) return void res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad Request\n');
     const header = (name: string) => {
       const value = req.headers[name.toLowerCase()];
       return Array.isArray(value) ? value.join(', ') : value;

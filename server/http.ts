@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
 import type { Yoga } from './app.js';
 import { embedHeaders, embedScript } from './embed.js';
+import { nodeRequestUrl } from './http/request.js';
+import { securityHeaders, type SecurityOptions } from './http/security-headers.js';
 
 export const webDist = fileURLToPath(new URL('../web/dist', import.meta.url));
 
@@ -25,10 +27,14 @@ export interface HttpRoutes {
  * WebSocket upgrade is attached separately), anything else is the built web app (with
  * index.html for client-side routes).
  */
-export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}): Server {
+export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}, security: SecurityOptions = {}): Server {
   const web = webFiles();
   return createServer((req, res) => {
     const path = req.url?.split('?')[0] ?? '/';
+    for (const [name, value] of Object.entries(securityHeaders(req.method, path, req.headers.accept, security))) res.setHeader(name, value);
+    // A Host header or target that forms no URL: refused here, before any route (or yoga, which
+    // would answer with a stack trace) tries to parse it.
+    if (!nodeRequestUrl(req)) return void res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad Request\n');
     if (path === '/graphql' || path.startsWith('/graphql/')) {
       if (routes.sse && req.headers.accept?.includes('text/event-stream')) {
         return void routes.sse(req, res).catch(() => {

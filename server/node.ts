@@ -93,7 +93,7 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
     badge: badgeHandler(database.db),
     feed: feedHandler(database.db),
     liveDebug: commitTimes ? () => ({ ...hub.metrics, documentParses: documents.parses, subscribers: hub.subscriberCount(), lastSeq: hub.lastSeq, commitTimes: Object.fromEntries(commitTimes) }) : undefined,
-  });
+  }, { hsts: options.cookieSecure });
   const ws = attachWebSocket(server, live);
 
   return {

@@ -1,3 +1,4 @@
+import { parseCookie } from 'cookie';
 import { and, asc, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { apiTokens, audienceTokens, deployments, pages, sessions, users, type PageRow } from '../db/tables/index.js';
@@ -38,14 +39,20 @@ export function credentialsFrom(url: URL, header: (name: string) => string | nul
   };
 }
 
+/**
+ * The Cookie header, parsed by the `cookie` package: a value that is not valid percent-encoding
+ * (another site's `x=100%`) is kept as written instead of failing the request.
+ */
 export function parseCookies(header: string | null): Map<string, string> {
   const jar = new Map<string, string>();
-  for (const part of header?.split(';') ?? []) {
-    const eq = part.indexOf('=');
-    if (eq > 0) jar.set(part.slice(0, eq).trim(), decodeURIComponent(part.slice(eq + 1).trim()));
-  }
+  for (const [name, value] of Object.entries(header ? parseCookie(header) : {})) if (value !== undefined) jar.set(name, value);
   return jar;
 }
+
+// A page slug or custom domain can only be made of these; anything else names no page and is
+// never sent to the database (PostgreSQL refuses NUL in text, and would fail the request).
+const pageSlugPattern = /^[a-z0-9-]{1,63}$/;
+const hostnamePattern = /^[a-z0-9.-]{1,253}$/;
 
 /** Pick the page, authenticate the caller and settle the one audience this request reads as. */
 export async function resolveViewer(db: Db, credentials: Credentials): Promise<Viewer> {
@@ -57,11 +64,13 @@ export async function resolveViewer(db: Db, credentials: Credentials): Promise<V
 
 async function resolvePage(db: Db, { host, pageSlug }: Credentials): Promise<PageRow> {
   if (pageSlug) {
+    if (!pageSlugPattern.test(pageSlug)) throw new DomainError('page/not_found', 'Page not found');
     const [page] = await db.select().from(pages).where(eq(pages.slug, pageSlug));
     if (!page) throw new DomainError('page/not_found', 'Page not found');
     return page;
   }
   const hostname = host?.replace(/:\d+$/, '').toLowerCase();
+  if (hostname && !hostnamePattern.test(hostname)) return resolvePage(db, { pageSlug: null, host: null });
   const [page] = await db
     .select()
     .from(pages)

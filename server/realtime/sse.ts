@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { credentialsFromNode } from './credentials.js';
 import { httpChunk, type Frame, type Subscriber } from './hub.js';
 import { prepareLiveOperation } from './requests.js';
@@ -49,8 +49,11 @@ export function createSseHandler(services: LiveServices, fallback: (request: Req
     } catch (error) {
       return endWithErrors(res, [error as GraphQLError]);
     }
+    // Per-caller document limits, streams per client IP, new-subscription rate (server/limits/live.ts).
+    const admission = await services.limits?.admitSse(req, viewer, operation.prepared.document);
+    if (admission && 'errors' in admission) return endWithErrors(res, admission.errors);
     // The client may have gone while its viewer was resolved: `close` has fired already.
-    if (!writable(res)) return;
+    if (!writable(res)) return admission?.release();
 
     // NOTE: a write after end emits an unhandled 'error' on the response (the process dies),
     // and the hub may write to or close a subscriber before its 'close' event has fired.
@@ -67,6 +70,7 @@ export function createSseHandler(services: LiveServices, fallback: (request: Req
     res.once('close', () => {
       open.delete(res);
       unsubscribe();
+      admission?.release();
     });
   }
 
@@ -102,9 +106,12 @@ function startStream(res: ServerResponse): void {
   res.flushHeaders();
 }
 
+const unexpected = { message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+
 /** Per the protocol, request errors arrive as a `next` event on an accepted stream. */
 function endWithErrors(res: ServerResponse, errors: readonly GraphQLError[]): void {
-  const payload = JSON.stringify({ errors: errors.map((e) => ('toJSON' in e ? e.toJSON() : e)) });
+  // Masked like yoga masks: anything but a GraphQLError (a database error) says nothing about itself.
+  const payload = JSON.stringify({ errors: errors.map((e) => (e instanceof GraphQLError ? e.toJSON() : unexpected)) });
   res.write(`event: next\ndata: ${payload}\n\n`);
   res.end(complete);
 }
