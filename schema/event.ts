@@ -5,7 +5,9 @@ import type { EventRow } from '../server/db/tables/index.js';
 
 /** The audit log: who changed what, when, from what to what. Admins only, type and field. */
 
-const admin = { permission: 'admin' } as const;
+// Admin tooling answers only when the request reads as staff: asking to see the page as another
+// audience makes every field answer as that audience.
+const admin = { $all: { internal: true, permission: 'admin' } } as const;
 
 export const Event = builder.objectRef<EventRow>('Event');
 Event.implement({

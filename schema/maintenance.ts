@@ -47,6 +47,7 @@ MaintenanceStaffDetails.implement({
   fields: (t) => ({
     visibility: t.expose('visibility', { type: VisibilityEnum }),
     autoTransition: t.exposeBoolean('autoTransition'),
+    pageWide: t.exposeBoolean('pageWide', { description: 'Shown to every audience whatever it affects.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
@@ -89,6 +90,7 @@ const MaintenanceInput = builder.inputType('MaintenanceInput', {
     scheduledEnd: t.field({ type: 'DateTime', required: true }),
     autoTransition: t.boolean({ description: 'Start and complete on time (default true).' }),
     componentIds: t.idList(),
+    pageWide: t.boolean({ description: 'Shown to every audience (public, every deployment) whatever it affects. Default: true only without components; otherwise it reaches the audiences that can see one of its components.' }),
   }),
 });
 
@@ -102,6 +104,7 @@ const MaintenancePatch = builder.inputType('MaintenancePatch', {
     scheduledEnd: t.field({ type: 'DateTime' }),
     autoTransition: t.boolean(),
     componentIds: t.idList(),
+    pageWide: t.boolean({ description: 'Setting it widens the audience explicitly; removing components never does.' }),
   }),
 });
 

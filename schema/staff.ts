@@ -44,7 +44,7 @@ builder.queryFields((t) => ({
   users: t.field({
     type: [User],
     description: 'Every staff account of the page.',
-    authScopes: { permission: 'admin' },
+    authScopes: { $all: { internal: true, permission: 'admin' } },
     resolve: (_, __, ctx) => listUsers(ctx.db, ctx.viewer),
   }),
 }));
@@ -68,7 +68,9 @@ const UserPatch = builder.inputType('UserPatch', {
   }),
 });
 
-const admin = { permission: 'admin' } as const;
+// Admin tooling answers only when the request reads as staff: asking to see the page as another
+// audience makes every field answer as that audience.
+const admin = { $all: { internal: true, permission: 'admin' } } as const;
 
 builder.mutationFields((t) => ({
   signIn: t.field({

@@ -7,7 +7,9 @@ import { Deployment } from './deployment.js';
 
 /** API and audience tokens: admin only, type and field. The secret's hash is never exposed. */
 
-const admin = { permission: 'admin' } as const;
+// Admin tooling answers only when the request reads as staff: asking to see the page as another
+// audience makes every field answer as that audience.
+const admin = { $all: { internal: true, permission: 'admin' } } as const;
 
 export const ApiToken = builder.objectRef<ApiTokenInfo>('ApiToken');
 ApiToken.implement({

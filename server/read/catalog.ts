@@ -2,7 +2,7 @@ import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { componentGroups, components, deployments, type ComponentGroupRow, type ComponentRow, type DeploymentRow } from '../db/tables/index.js';
 import { isInternal, type Viewer } from '../auth/viewer.js';
-import { componentVisible, groupVisible } from './visibility.js';
+import { componentVisible, deploymentVisible, groupVisible } from './visibility.js';
 import { isId } from '../domain/validate.js';
 
 /** Audience-filtered reads of deployments, groups and components. */
@@ -63,15 +63,14 @@ export async function findGroup(db: Db, viewer: Viewer, id: string): Promise<Com
 
 /** Staff see every deployment; a deployment's audience sees only its own; the public sees none. */
 export function listDeployments(db: Db, viewer: Viewer, ids?: readonly string[]): Promise<DeploymentRow[]> {
-  const { audience } = viewer;
-  if (audience.kind === 'public') return Promise.resolve([]);
+  if (viewer.audience.kind === 'public') return Promise.resolve([]);
   return db
     .select()
     .from(deployments)
     .where(
       and(
         eq(deployments.pageId, viewer.page.id),
-        audience.kind === 'deployment' ? eq(deployments.id, audience.deploymentId) : undefined,
+        deploymentVisible(viewer.audience),
         ids ? inArray(deployments.id, ids.filter(isId)) : undefined,
       ),
     )

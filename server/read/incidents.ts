@@ -35,6 +35,7 @@ const publicIncidentColumns = {
   status: incidents.status,
   impact: incidents.impact,
   visibility: incidents.visibility,
+  pageWide: incidents.pageWide,
   nextUpdateDueAt: incidents.nextUpdateDueAt,
   startedAt: incidents.startedAt,
   resolvedAt: incidents.resolvedAt,

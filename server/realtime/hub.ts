@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
 import { execute, GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import { audienceKey } from '../auth/audience.js';
+import { audienceKey, internalAudience } from '../auth/audience.js';
 import type { Viewer } from '../auth/viewer.js';
 import { createGraphQLContext, type GraphQLContext } from '../context.js';
 import { readPageStatusOnce } from '../read/summary.js';
@@ -527,7 +527,7 @@ export class LiveHub {
     if (kind === 'deployment') return audience.kind === 'deployment' && audience.deploymentId === row.entityId;
     if (row.beforeVisibility !== 'public') return false;
     const [event] = await this.db.select({ before: events.before }).from(events).where(eq(events.seq, row.seq));
-    const before = event?.before as { groupId?: string | null; deploymentId?: string | null; components?: { componentId: string }[]; componentIds?: string[] } | null;
+    const before = event?.before as { pageWide?: boolean; groupId?: string | null; deploymentId?: string | null; components?: { componentId: string }[]; componentIds?: string[] } | null;
     if (!before) return false;
     switch (kind) {
       case 'group':
@@ -536,8 +536,14 @@ export class LiveHub {
         return !before.groupId || (await listGroupsByIds(this.db, viewer, [before.groupId])).length > 0;
       case 'incident':
       case 'maintenance': {
+        // Events written before `pageWide` existed: no components then meant every audience.
+        if (before.pageWide ?? false) return true;
         const ids = before.components?.map((c) => c.componentId) ?? before.componentIds ?? [];
-        return !ids.length || (await listComponents(this.db, viewer, { ids })).length > 0;
+        if (!ids.length) return before.pageWide === undefined;
+        // A component deleted since may have been how this audience saw it: only a resync is safe.
+        const existing = await listComponents(this.db, audienceViewer(viewer.page, internalAudience), { ids });
+        if (existing.length < ids.length) return true;
+        return (await listComponents(this.db, viewer, { ids })).length > 0;
       }
     }
   }

@@ -15,6 +15,7 @@ import {
 import { DomainError, invalidInput, notFound } from '../domain/errors.js';
 import { id, inputSchema, isId, text } from '../domain/validate.js';
 import { componentStatuses, deploymentAccesses, visibilities, worstComponentStatus, type ComponentStatus } from '../domain/vocabulary.js';
+import { componentVisible, deploymentVisible, groupVisible } from '../read/visibility.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
 
 /** Writes to deployments, component groups and components. */
@@ -58,12 +59,16 @@ const componentInput = inputSchema(
 type CreateInput<S extends { create: (i: never) => unknown }> = Parameters<S['create']>[0];
 type PatchInput<S extends { patch: (i: never) => unknown }> = Parameters<S['patch']>[0];
 
+/**
+ * The lock helpers find only what the caller's audience can see (server/read/visibility.ts): a
+ * write to anything else answers not_found, exactly like a read, and changes nothing.
+ */
 async function lockDeployment(w: Writer, ctx: ServiceContext, deploymentId: string): Promise<DeploymentRow> {
   if (!isId(deploymentId)) throw notFound('deployment');
   const [row] = await w.tx
     .select()
     .from(deployments)
-    .where(and(eq(deployments.id, deploymentId), eq(deployments.pageId, ctx.viewer.page.id)))
+    .where(and(eq(deployments.id, deploymentId), eq(deployments.pageId, ctx.viewer.page.id), deploymentVisible(ctx.viewer.audience)))
     .for('update');
   if (!row) throw notFound('deployment');
   return row;
@@ -74,18 +79,19 @@ async function lockGroup(w: Writer, ctx: ServiceContext, groupId: string): Promi
   const [row] = await w.tx
     .select()
     .from(componentGroups)
-    .where(and(eq(componentGroups.id, groupId), eq(componentGroups.pageId, ctx.viewer.page.id)))
+    .where(and(eq(componentGroups.id, groupId), eq(componentGroups.pageId, ctx.viewer.page.id), groupVisible(ctx.viewer.audience)))
     .for('update');
   if (!row) throw notFound('group');
   return row;
 }
 
-export async function lockComponent(w: Writer, ctx: ServiceContext, componentId: string): Promise<ComponentRow> {
+/** `consequence`: a status change that follows from an incident or maintenance, not a target the caller named. */
+export async function lockComponent(w: Writer, ctx: ServiceContext, componentId: string, consequence = false): Promise<ComponentRow> {
   if (!isId(componentId)) throw notFound('component');
   const [row] = await w.tx
     .select()
     .from(components)
-    .where(and(eq(components.id, componentId), eq(components.pageId, ctx.viewer.page.id)))
+    .where(and(eq(components.id, componentId), eq(components.pageId, ctx.viewer.page.id), consequence ? undefined : componentVisible(ctx.viewer.audience)))
     .for('update');
   if (!row) throw notFound('component');
   return row;
@@ -211,8 +217,27 @@ export async function deleteComponent(ctx: ServiceContext, componentId: string):
   requirePermission(ctx, 'write:components');
   return transact(ctx, async (w) => {
     const before = await lockComponent(w, ctx, componentId);
+    const detachedIncidents = await w.tx
+      .select({ id: incidents.id, visibility: incidents.visibility, pageWide: incidents.pageWide })
+      .from(incidentComponents)
+      .innerJoin(incidents, eq(incidents.id, incidentComponents.incidentId))
+      .where(eq(incidentComponents.componentId, componentId));
+    const detachedMaintenances = await w.tx
+      .select({ id: maintenances.id, visibility: maintenances.visibility, pageWide: maintenances.pageWide })
+      .from(maintenanceComponents)
+      .innerJoin(maintenances, eq(maintenances.id, maintenanceComponents.maintenanceId))
+      .where(eq(maintenanceComponents.componentId, componentId));
     await w.tx.delete(components).where(eq(components.id, componentId));
     await w.record({ action: 'component.deleted', entityType: 'component', entityId: componentId, before });
+    // The link rows cascade away. Each incident and maintenance that lost a component gets an event
+    // of its own, so live viewers that only saw it through that component are told it is gone
+    // (visibility can only narrow here: see server/read/visibility.ts).
+    for (const { id, ...scope } of detachedIncidents) {
+      await w.record({ action: 'incident.component_detached', entityType: 'incident', entityId: id, before: { ...scope, componentIds: [componentId] } });
+    }
+    for (const { id, ...scope } of detachedMaintenances) {
+      await w.record({ action: 'maintenance.component_detached', entityType: 'maintenance', entityId: id, before: { ...scope, componentIds: [componentId] } });
+    }
     return before;
   });
 }
@@ -222,7 +247,7 @@ export async function deleteComponent(ctx: ServiceContext, componentId: string):
  * Returns the row unchanged when the status already matches.
  */
 export async function applyComponentStatus(w: Writer, ctx: ServiceContext, componentId: string, status: ComponentRow['status'], cause: string): Promise<ComponentRow> {
-  const before = await lockComponent(w, ctx, componentId);
+  const before = await lockComponent(w, ctx, componentId, true);
   if (before.status === status) return before;
   const [row] = await w.tx.update(components).set({ status, updatedAt: sql`now()` }).where(eq(components.id, componentId)).returning();
   await w.record({ action: 'component.status_changed', entityType: 'component', entityId: componentId, before, after: { ...row, cause } });

@@ -23,6 +23,7 @@ import {
   type IncidentRole,
 } from '../domain/vocabulary.js';
 import { actorRef } from '../auth/viewer.js';
+import { componentVisible, incidentVisible, templateVisible } from '../read/visibility.js';
 import { applyComponentStatus, settleComponentStatuses } from './catalog.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
 import { renderTemplate, type TemplateVars } from './templates.js';
@@ -72,6 +73,8 @@ const createInput = inputSchema(
     status: z.enum(updateStatuses).optional(),
     impact: z.enum(impacts).optional(),
     visibility: z.enum(visibilities),
+    // Defaults to true only for an incident declared without components (see pageWideFor).
+    pageWide: z.boolean().optional(),
     severity: z.enum(severities).nullable(),
     warRoomUrl: text.url.nullable(),
     nextUpdateDueAt: z.date().nullable(),
@@ -116,6 +119,7 @@ const patchInput = inputSchema(
     impact: z.enum(impacts),
     severity: z.enum(severities).nullable(),
     visibility: z.enum(visibilities),
+    pageWide: z.boolean(),
     warRoomUrl: text.url.nullable(),
     nextUpdateDueAt: z.date().nullable(),
     roles: roleList,
@@ -132,6 +136,7 @@ const backfillInput = inputSchema(
     title: text.title,
     impact: z.enum(impacts),
     visibility: z.enum(visibilities),
+    pageWide: z.boolean().optional(),
     severity: z.enum(severities).nullable(),
     warRoomUrl: text.url.nullable(),
     roles: roleList,
@@ -168,24 +173,30 @@ export interface IncidentRecord extends IncidentRow {
 
 const emptyToNull = (note: string | null | undefined) => (note && note.trim() ? note : null);
 
+/**
+ * Page-wide unless it names components, or as staff chose. Only creation picks a default: later
+ * edits to the component list never change it, so emptying the list hides rather than widens.
+ */
+const pageWideFor = (chosen: boolean | undefined, list: AffectedInput) => chosen ?? list.length === 0;
+
 async function lockIncident(w: Writer, ctx: ServiceContext, incidentId: string): Promise<IncidentRow> {
   if (!isId(incidentId)) throw notFound('incident');
   const [row] = await w.tx
     .select()
     .from(incidents)
-    .where(and(eq(incidents.id, incidentId), eq(incidents.pageId, ctx.viewer.page.id)))
+    .where(and(eq(incidents.id, incidentId), eq(incidents.pageId, ctx.viewer.page.id), incidentVisible(ctx.viewer.audience)))
     .for('update');
   if (!row) throw notFound('incident');
   return row;
 }
 
-/** Every component must be this page's; all unknown ones are named, by their list position. */
+/** Every component must be this page's and visible to the caller; all unknown ones are named, by their list position. */
 async function assertComponentsExist(w: Writer, ctx: ServiceContext, list: AffectedInput, field = 'components'): Promise<void> {
   if (!list.length) return;
   const found = await w.tx
     .select({ id: components.id })
     .from(components)
-    .where(and(eq(components.pageId, ctx.viewer.page.id), inArray(components.id, list.map((c) => c.componentId))));
+    .where(and(eq(components.pageId, ctx.viewer.page.id), inArray(components.id, list.map((c) => c.componentId)), componentVisible(ctx.viewer.audience)));
   const known = new Set(found.map((c) => c.id));
   const issues: FieldIssue[] = list.flatMap((c, i) => (known.has(c.componentId) ? [] : [{ field: `${field}.${i}.componentId`, message: 'no such component' }]));
   if (issues.length) throw new InvalidInputError(issues);
@@ -263,7 +274,7 @@ export async function createIncident(ctx: ServiceContext, input: CreateIncidentI
       const [template] = await w.tx
         .select()
         .from(templates)
-        .where(and(eq(templates.id, data.templateId), eq(templates.pageId, ctx.viewer.page.id), eq(templates.kind, 'incident')));
+        .where(and(eq(templates.id, data.templateId), eq(templates.pageId, ctx.viewer.page.id), eq(templates.kind, 'incident'), templateVisible(ctx.viewer.audience)));
       if (!template) throw invalidInput('templateId', 'no such incident template');
       const vars: TemplateVars = { ...data.templateVars };
       if (!vars.next_update && data.nextUpdateDueAt) vars.next_update = formatNextUpdate(data.nextUpdateDueAt, ctx.viewer.page.timeZone);
@@ -288,6 +299,7 @@ export async function createIncident(ctx: ServiceContext, input: CreateIncidentI
         status,
         impact: impact ?? 'none',
         visibility: data.visibility,
+        pageWide: pageWideFor(data.pageWide, data.components),
         severity: data.severity,
         warRoomUrl: data.warRoomUrl,
         nextUpdateDueAt: resolved ? null : data.nextUpdateDueAt,
@@ -442,6 +454,7 @@ export async function backfillIncident(ctx: ServiceContext, input: BackfillIncid
         status: data.postmortem ? 'postmortem' : 'resolved',
         impact: data.impact,
         visibility: data.visibility,
+        pageWide: pageWideFor(data.pageWide, data.components),
         severity: data.severity,
         warRoomUrl: data.warRoomUrl,
         startedAt: data.startedAt,

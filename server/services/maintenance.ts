@@ -9,6 +9,7 @@ import {
 import { DomainError, invalidInput, notFound } from '../domain/errors.js';
 import { id, inputSchema, isId, text } from '../domain/validate.js';
 import { visibilities } from '../domain/vocabulary.js';
+import { componentVisible, maintenanceVisible } from '../read/visibility.js';
 import { settleComponentStatuses } from './catalog.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
 
@@ -23,6 +24,8 @@ const maintenanceInput = inputSchema(
     scheduledEnd: z.date({ error: 'must be a date' }),
     autoTransition: z.boolean(),
     componentIds: z.array(id).max(500, 'at most 500 components'),
+    // Defaults to true only for a maintenance created without components (see createMaintenance).
+    pageWide: z.boolean().optional(),
   },
   { body: '', visibility: 'public', autoTransition: true, componentIds: [] },
 );
@@ -44,7 +47,7 @@ async function lockMaintenance(w: Writer, ctx: ServiceContext, maintenanceId: st
   const [row] = await w.tx
     .select()
     .from(maintenances)
-    .where(and(eq(maintenances.id, maintenanceId), eq(maintenances.pageId, ctx.viewer.page.id)))
+    .where(and(eq(maintenances.id, maintenanceId), eq(maintenances.pageId, ctx.viewer.page.id), maintenanceVisible(ctx.viewer.audience)))
     .for('update');
   if (!row) throw notFound('maintenance');
   return row;
@@ -59,13 +62,13 @@ async function componentIdsOf(w: Writer, maintenanceId: string): Promise<string[
   return rows.map((r) => r.id);
 }
 
-/** Every id must name a component of this page; one unknown id rejects the whole write. */
+/** Every id must name a component of this page the caller can see; one unknown id rejects the whole write. */
 async function assertComponentsExist(w: Writer, ctx: ServiceContext, ids: string[]): Promise<void> {
   if (!ids.length) return;
   const found = await w.tx
     .select({ id: components.id })
     .from(components)
-    .where(and(eq(components.pageId, ctx.viewer.page.id), inArray(components.id, ids)));
+    .where(and(eq(components.pageId, ctx.viewer.page.id), inArray(components.id, ids), componentVisible(ctx.viewer.audience)));
   if (found.length !== ids.length) throw invalidInput('componentIds', 'no such component');
 }
 
@@ -86,7 +89,9 @@ export async function createMaintenance(ctx: ServiceContext, input: CreateInput)
   const componentIds = unique(rawIds).sort();
   return transact(ctx, async (w) => {
     await assertComponentsExist(w, ctx, componentIds);
-    const [row] = await w.tx.insert(maintenances).values({ ...data, pageId: ctx.viewer.page.id }).returning();
+    // Without components it can only mean "everyone"; with them, their audiences unless widened explicitly.
+    const pageWide = data.pageWide ?? componentIds.length === 0;
+    const [row] = await w.tx.insert(maintenances).values({ ...data, pageWide, pageId: ctx.viewer.page.id }).returning();
     await replaceComponents(w, row!.id, componentIds);
     const after = { ...row!, componentIds };
     await w.record({ action: 'maintenance.created', entityType: 'maintenance', entityId: row!.id, after });

@@ -4,6 +4,7 @@ import { templates, type TemplateRow } from '../db/tables/index.js';
 import { DomainError, notFound } from '../domain/errors.js';
 import { inputSchema, isId, text } from '../domain/validate.js';
 import { impacts, templateKinds, updateStatuses } from '../domain/vocabulary.js';
+import { templateVisible } from '../read/visibility.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
 
 /** Writes to incident and maintenance templates, and the one placeholder renderer. */
@@ -33,7 +34,7 @@ export async function lockTemplate(w: Writer, ctx: ServiceContext, templateId: s
   const [row] = await w.tx
     .select()
     .from(templates)
-    .where(and(eq(templates.id, templateId), eq(templates.pageId, ctx.viewer.page.id)))
+    .where(and(eq(templates.id, templateId), eq(templates.pageId, ctx.viewer.page.id), templateVisible(ctx.viewer.audience)))
     .for('update');
   if (!row) throw notFound('template');
   return row;

@@ -45,7 +45,7 @@ describe('renderTemplate', () => {
 });
 
 describe('template writes and reads', () => {
-  it('a template writer creates, renames and deletes a template; names are unique per page', async () => {
+  it('a template writer creates templates; renaming and deleting also need read:internal; names are unique per page', async () => {
     const input = { name: 'Outage', title: '{service} outage', body: '{service} is unavailable.', status: 'investigating', impact: 'critical' };
     const created = await hub.gql(create, { input }, { token: templateWriter });
     expect(created.errors).toBeUndefined();
@@ -56,14 +56,17 @@ describe('template writes and reads', () => {
     expect(taken.extensions?.field).toBe('name');
 
     await hub.gql(create, { input: { name: 'Other', title: 't', body: 'b' } }, { token: templateWriter });
-    await expectRejected(update, { id, patch: { name: 'Other' } }, templateWriter, 'template/name_taken');
-    const renamed = await hub.gql(update, { id, patch: { name: 'Full outage', body: 'Down.' } }, { token: templateWriter });
+    // Changing an existing template reads it back: that takes staff eyes (read:internal) as well.
+    await expectRejected(update, { id, patch: {} }, templateWriter, 'template/not_found');
+    await expectRejected(remove, { id }, templateWriter, 'template/not_found');
+    await expectRejected(update, { id, patch: { name: 'Other' } }, editor, 'template/name_taken');
+    const renamed = await hub.gql(update, { id, patch: { name: 'Full outage', body: 'Down.' } }, { token: editor });
     expect(renamed.data.updateTemplate).toEqual({ id, name: 'Full outage', body: 'Down.' });
 
-    const deleted = await hub.gql(remove, { id }, { token: templateWriter });
+    const deleted = await hub.gql(remove, { id }, { token: editor });
     expect(deleted.data.deleteTemplate).toBe(id);
-    await expectRejected(remove, { id }, templateWriter, 'template/not_found');
-    await expectRejected(remove, { id: 'not-a-uuid' }, templateWriter, 'template/not_found');
+    await expectRejected(remove, { id }, editor, 'template/not_found');
+    await expectRejected(remove, { id: 'not-a-uuid' }, editor, 'template/not_found');
   });
 
   it('templates are staff-only: the public and deployments are refused, staff read them', async () => {
