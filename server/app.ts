@@ -8,6 +8,7 @@ import { createGraphQLContext, type GraphQLContext } from './context.js';
 import type { Database } from './db/client.js';
 import type { CommitListener } from './services/context.js';
 import { useInputErrorCodes } from './error-codes-plugin.js';
+import { useInputTextCheck } from './input-text-plugin.js';
 
 export interface HubOptions {
   database: Database;
@@ -41,6 +42,7 @@ export function createYogaApp({ database, logger, onCommit, cookieSecure = false
       // "Did you mean …" suggestions would name fields a caller never asked about.
       blockFieldSuggestionsPlugin(),
       useInputErrorCodes(),
+      useInputTextCheck(),
     ],
   });
 }

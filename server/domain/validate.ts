@@ -1,8 +1,38 @@
 import { z } from 'zod';
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError, type FieldIssue } from './errors.js';
+
+// NUL (PostgreSQL refuses it in text) and UTF-16 halves without their pair (they would be stored as
+// U+FFFD): never part of a status page's text, and refused with a typed error wherever they appear.
+const invalidCharacters = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why this string cannot be stored, or null when it can. */
+export function invalidTextReason(value: string): string | null {
+  const match = invalidCharacters.exec(value);
+  if (!match) return null;
+  return match[0] === '\u0000' ? 'must not contain a NUL character' : 'must be valid Unicode (an unpaired surrogate)';
+}
+
+/** Every string in a value (object keys included) that cannot be stored, with its path. */
+export function findInvalidText(value: unknown, path: string, issues: FieldIssue[] = []): FieldIssue[] {
+  if (typeof value === 'string') {
+    const reason = invalidTextReason(value);
+    if (reason) issues.push({ field: path, message: reason });
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => findInvalidText(item, `${path}.${i}`, issues));
+  } else if (value && typeof value === 'object' && !(value instanceof Date)) {
+    for (const [key, item] of Object.entries(value)) {
+      const reason = invalidTextReason(key);
+      if (reason) issues.push({ field: path, message: `keys ${reason}` });
+      findInvalidText(item, path ? `${path}.${key}` : key, issues);
+    }
+  }
+  return issues;
+}
 
 /** Parse service input with zod; failures become one typed error naming every bad field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const unstorable = findInvalidText(input, '');
+  if (unstorable.length) throw new InvalidInputError(unstorable);
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw new InvalidInputError(

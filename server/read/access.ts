@@ -3,6 +3,7 @@ import type { Db } from '../db/client.js';
 import { apiTokens, audienceTokens, users, type ApiTokenRow, type AudienceTokenRow, type UserRow } from '../db/tables/index.js';
 import { can, type Viewer } from '../auth/viewer.js';
 import { forbidden } from '../domain/errors.js';
+import { isId } from '../domain/validate.js';
 
 /**
  * Admin-only reads of staff accounts and tokens. Secret hashes are never selected, so they
@@ -40,6 +41,8 @@ export function listApiTokens(db: Db, viewer: Viewer): Promise<ApiTokenInfo[]> {
 
 export function listAudienceTokens(db: Db, viewer: Viewer, filter: { deploymentId?: string } = {}): Promise<AudienceTokenInfo[]> {
   requireAdmin(viewer);
+  // A malformed id names no deployment: nothing, exactly as for an id that does not exist.
+  if (filter.deploymentId !== undefined && !isId(filter.deploymentId)) return Promise.resolve([]);
   return db
     .select(audienceTokenColumns)
     .from(audienceTokens)
