@@ -9,6 +9,7 @@ import type { Database } from './db/client.js';
 import type { CommitListener } from './services/context.js';
 import { useInputErrorCodes } from './error-codes-plugin.js';
 import { useInputTextCheck } from './input-text-plugin.js';
+import { useCsrfPrevention } from './csrf-plugin.js';
 
 export interface HubOptions {
   database: Database;
@@ -38,6 +39,7 @@ export function createYogaApp({ database, logger, onCommit, cookieSecure = false
       return createGraphQLContext(database.db, viewer, { onCommit, request, cookieSecure });
     },
     plugins: [
+      useCsrfPrevention(),
       useCookies(),
       // "Did you mean …" suggestions would name fields a caller never asked about.
       blockFieldSuggestionsPlugin(),

@@ -10,6 +10,7 @@ export const errorCodes = [
   'auth/forbidden',
   'auth/invalid_credentials',
   'auth/audience_token_required',
+  'auth/csrf_header_required',
   'page/not_found',
   'deployment/not_found',
   'deployment/slug_taken',

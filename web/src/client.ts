@@ -37,7 +37,9 @@ export function createHubClient(options: HubClientOptions = {}): Client {
     ],
     // Queries and mutations take one JSON answer: urql's default Accept also lists
     // text/event-stream, which routes a request to the server's SSE handler.
-    fetchOptions: () => ({ headers: { accept: JSON_ONLY, ...requestHeaders(options) }, credentials: 'same-origin' }),
+    // x-statushub-csrf: the server runs a request carrying the session cookie only with it (or a
+    // JSON body); urql sends short queries as GETs, which a browser does not preflight.
+    fetchOptions: () => ({ headers: { accept: JSON_ONLY, 'x-statushub-csrf': '1', ...requestHeaders(options) }, credentials: 'same-origin' }),
   });
 }
 
