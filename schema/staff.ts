@@ -80,7 +80,8 @@ builder.mutationFields((t) => ({
     resolve: async (_, { email, password }, ctx) => {
       // A cookie can only be set on an HTTP response (not over a WebSocket).
       if (!ctx.request?.cookieStore) throw new DomainError('input/invalid', 'Sign in over HTTP');
-      const session = await staff.signIn(ctx.service, email, password);
+      // The cookie this browser already had (anyone's session) ends: a new id for every sign-in.
+      const session = await staff.signIn(ctx.service, email, password, currentSessionToken(ctx));
       await setSessionCookie(ctx, session.token, session.expiresAt);
       return session.user;
     },
@@ -89,6 +90,14 @@ builder.mutationFields((t) => ({
     description: 'End the current session and clear its cookie. True when a session was ended.',
     resolve: async (_, __, ctx) => {
       const ended = await staff.signOut(ctx.service, currentSessionToken(ctx));
+      if (ctx.request?.cookieStore) await setSessionCookie(ctx, '', new Date(0));
+      return ended;
+    },
+  }),
+  signOutEverywhere: t.int({
+    description: "End every session of the signed-in user, this one included, and clear this cookie. Returns how many sessions ended.",
+    resolve: async (_, __, ctx) => {
+      const ended = await staff.signOutEverywhere(ctx.service);
       if (ctx.request?.cookieStore) await setSessionCookie(ctx, '', new Date(0));
       return ended;
     },

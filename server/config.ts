@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { limitsFromEnv, type LimitsOverride, type RateStore } from './limits/config.js';
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -19,10 +20,28 @@ const envSchema = z.object({
   REDIS_URL: z.string().optional(),
   /** Expose commit times per event at /debug/live (the fan-out benchmark reads them). */
   LIVE_DEBUG: z.enum(['true', 'false']).default('false'),
+  /**
+   * Abuse limits (server/limits/config.ts, parsed by `limitsFromEnv`): TRUST_PROXY,
+   * GRAPHQL_LIMITS, GRAPHQL_STAFF_LIMITS, GRAPHQL_INTROSPECTION, GRAPHIQL, MAX_BODY_BYTES,
+   * WS_MAX_SUBSCRIPTIONS, SSE_MAX_STREAMS_PER_CLIENT, RATE_LIMIT_STORE, RATE_LIMIT_READS,
+   * RATE_LIMIT_TOKEN, RATE_LIMIT_WRITES, RATE_LIMIT_SUBSCRIPTIONS, SIGNIN_LOCKOUT_ACCOUNT,
+   * SIGNIN_LOCKOUT_IP. Only TRUST_PROXY is listed here: the others have their own formats.
+   */
+  TRUST_PROXY: z.string().regex(/^(true|false|\d+)$/, 'true, false or a number of proxy hops').default('false'),
 });
 
 export type Config = z.infer<typeof envSchema>;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return envSchema.parse(env);
+}
+
+/**
+ * The abuse limits the environment asks for. Rate-limit counts are shared between nodes: in
+ * Redis when REDIS_URL is set, else in PostgreSQL; PGlite (one process) counts in memory.
+ */
+export function loadLimits(config: Config, env: NodeJS.ProcessEnv = process.env): LimitsOverride {
+  const override = limitsFromEnv(env);
+  const store: RateStore = override.rates?.store ?? (config.REDIS_URL ? 'redis' : config.DATABASE_URL ? 'postgres' : 'memory');
+  return { ...override, rates: { ...override.rates, store } };
 }

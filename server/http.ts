@@ -5,12 +5,15 @@ import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
 import type { Yoga } from './app.js';
 import { embedHeaders, embedScript } from './embed.js';
+import { refuseDeclaredBody } from './limits/body.js';
 import { nodeRequestUrl } from './http/request.js';
 import { securityHeaders, type SecurityOptions } from './http/security-headers.js';
 
 export const webDist = fileURLToPath(new URL('../web/dist', import.meta.url));
 
 export interface HttpRoutes {
+  /** Bodies declared larger than this on /graphql answer 413 unread (server/limits/body.ts). */
+  maxBodyBytes?: number;
   /** GraphQL requests that accept `text/event-stream` (subscriptions over SSE). */
   sse?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** Null when the caller may not read them. */
@@ -36,6 +39,7 @@ export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}, security: 
     // would answer with a stack trace) tries to parse it.
     if (!nodeRequestUrl(req)) return void res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad Request\n');
     if (path === '/graphql' || path.startsWith('/graphql/')) {
+      if (routes.maxBodyBytes !== undefined && refuseDeclaredBody(req, res, routes.maxBodyBytes)) return;
       if (routes.sse && req.headers.accept?.includes('text/event-stream')) {
         return void routes.sse(req, res).catch(() => {
           if (!res.headersSent) res.writeHead(500);

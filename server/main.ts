@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { ensureAdmin, ensureDefaultPage } from './bootstrap.js';
-import { loadConfig } from './config.js';
+import { loadConfig, loadLimits } from './config.js';
 import { openDatabase } from './db/client.js';
 import { createNode } from './node.js';
 import { seedDemo } from './seed.js';
@@ -30,6 +30,7 @@ const node = await createNode({
   cookieSecure: config.COOKIE_SECURE === 'true',
   redisUrl: config.REDIS_URL,
   liveDebug: config.LIVE_DEBUG === 'true',
+  limits: loadLimits(config),
 });
 // Scheduled maintenance starts and ends on time, every page, every 15 seconds.
 const maintenanceTicker = startMaintenanceTicker(database.db, () => database.db.select().from(pages), 15_000, { logger, onCommit: node.onCommit });

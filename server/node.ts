@@ -18,6 +18,10 @@ import { createSseHandler } from './realtime/sse.js';
 import { listenPostgres, listenRedis, type Wakeups } from './realtime/wakeups.js';
 import { attachWebSocket } from './realtime/ws.js';
 import type { CommitListener } from './services/context.js';
+import { resolveLimits, type Limits, type LimitsOverride } from './limits/config.js';
+import { DocumentLimiter } from './limits/graphql.js';
+import { LiveLimits } from './limits/live.js';
+import { RateLimits } from './limits/rate.js';
 
 export interface NodeOptions {
   database: Database;
@@ -31,6 +35,8 @@ export interface NodeOptions {
   replayWindow?: number;
   /** The hub's safety-net poll interval; 0 disables it, so only wake-ups deliver (tests). */
   pollMs?: number;
+  /** Abuse limits over the defaults (server/limits/config.ts; `limitsFromEnv` in production). */
+  limits?: LimitsOverride | Limits;
 }
 
 /**
@@ -68,18 +74,23 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
     for (const w of wakeups) w.published(seqs);
   };
 
-  const yoga = createYogaApp({ database, logger, onCommit, cookieSecure: options.cookieSecure });
-  const documents = new DocumentCache(schema);
+  const limits = resolveLimits(options.limits);
+  const rates = await RateLimits.create(limits, { store: limits.rates.store, sql: database.sql, redisUrl: options.redisUrl, logger });
+  const documentLimiter = new DocumentLimiter(schema, limits);
+  const yoga = createYogaApp({ database, logger, onCommit, cookieSecure: options.cookieSecure, limits, rates, documentLimiter });
+  const documents = new DocumentCache(schema, 500, documentLimiter);
   const live: LiveServices = {
     schema,
     documents,
     hub,
     resolveViewer: (credentials) => resolveViewer(database.db, credentials),
     context: (viewer) => createGraphQLContext(database.db, viewer, { onCommit, cookieSecure: options.cookieSecure }),
+    limits: new LiveLimits(limits, documentLimiter, rates),
   };
   const sse = createSseHandler(live, (request) => Promise.resolve(yoga.fetch(request)));
   const metrics = createMetrics(hub, documents, () => sse.openStreams());
   const server = createHttpServer(yoga, {
+    maxBodyBytes: limits.maxBodyBytes,
     sse: sse.handle,
     // Event and subscriber counts include what only staff can see: staff credentials only.
     metrics: async (req) => {
@@ -112,6 +123,7 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const w of wakeups) await w.close();
+      await rates.close();
     },
   };
 }

@@ -29,6 +29,12 @@ export const errorCodes = [
   'user/email_taken',
   'user/last_admin',
   'token/not_found',
+  'input/too_complex',
+  'input/too_large',
+  'auth/introspection_disabled',
+  'rate/limited',
+  'rate/too_many_subscriptions',
+  'rate/too_many_streams',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 

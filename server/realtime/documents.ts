@@ -1,12 +1,13 @@
 import {
   getOperationAST,
   GraphQLError,
-  parse,
   validate,
   type DocumentNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
+import { defaultLimits } from '../limits/config.js';
+import { DocumentLimiter, withoutHttp, type LimitTier } from '../limits/graphql.js';
 
 export interface PreparedDocument {
   document: DocumentNode;
@@ -24,9 +25,23 @@ export class DocumentCache {
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly capacity = 500,
+    /** The abuse limits (server/limits/graphql.ts); the default limits when not given. */
+    readonly limiter = new DocumentLimiter(schema, defaultLimits),
   ) {}
 
-  prepare(query: unknown, operationName?: string | null): PreparedDocument | readonly GraphQLError[] {
+  /**
+   * `tier`: the caller's limits (server/limits/graphql.ts), checked on every call, cached or not.
+   * Without it only the loosest tier's token bound applies: a caller that learns the viewer
+   * later must then run `limiter.check` itself (server/limits/live.ts does for SSE).
+   */
+  prepare(query: unknown, operationName?: string | null, tier?: LimitTier): PreparedDocument | readonly GraphQLError[] {
+    const prepared = this.lookup(query, operationName);
+    if (!tier || !isPrepared(prepared)) return prepared;
+    const refused = this.limiter.check(prepared.document, tier);
+    return refused.length ? withoutHttp(refused) : prepared;
+  }
+
+  private lookup(query: unknown, operationName?: string | null): PreparedDocument | readonly GraphQLError[] {
     if (typeof query !== 'string' || !query) return [new GraphQLError('Must provide a query string', { extensions: { code: 'input/invalid' } })];
     const key = `${operationName ?? ''}\n${query}`;
     const hit = this.entries.get(key);
@@ -46,9 +61,10 @@ export class DocumentCache {
     this.parses++;
     let document: DocumentNode;
     try {
-      document = parse(query);
+      // Bounded by the loosest tier's token count while it is lexed.
+      document = this.limiter.parse(query);
     } catch (error) {
-      return [error as GraphQLError];
+      return withoutHttp([error as GraphQLError]);
     }
     const errors = validate(this.schema, document);
     if (errors.length) return errors.map(withoutSuggestions);

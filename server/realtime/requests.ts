@@ -2,6 +2,7 @@ import { getArgumentValues, getVariableValues } from 'graphql/execution/values.j
 import { GraphQLError, Kind, type GraphQLSchema } from 'graphql';
 import type { LiveKind } from './envelope.js';
 import { isPrepared, type DocumentCache, type PreparedDocument } from './documents.js';
+import type { LimitTier } from '../limits/graphql.js';
 
 export interface LiveOperation {
   prepared: PreparedDocument;
@@ -19,8 +20,10 @@ export function prepareLiveOperation(
   schema: GraphQLSchema,
   cache: DocumentCache,
   payload: { query?: unknown; operationName?: string | null; variables?: Record<string, unknown> | null },
+  /** The caller's limits when the viewer is known already (see DocumentCache.prepare). */
+  tier?: LimitTier,
 ): LiveOperation | readonly GraphQLError[] | null {
-  const prepared = cache.prepare(payload.query, payload.operationName);
+  const prepared = cache.prepare(payload.query, payload.operationName, tier);
   if (!isPrepared(prepared)) return prepared;
   if (prepared.operation.operation !== 'subscription') return null;
   const variables = payload.variables ?? {};

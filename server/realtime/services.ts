@@ -4,6 +4,7 @@ import type { Viewer } from '../auth/viewer.js';
 import type { GraphQLContext } from '../context.js';
 import type { DocumentCache } from './documents.js';
 import type { LiveHub } from './hub.js';
+import type { LiveLimits } from '../limits/live.js';
 
 /** What the live transports need from the rest of the server. */
 export interface LiveServices {
@@ -12,4 +13,6 @@ export interface LiveServices {
   hub: LiveHub;
   resolveViewer(credentials: Credentials): Promise<Viewer>;
   context(viewer: Viewer): GraphQLContext;
+  /** Abuse limits (server/limits/live.ts); none when absent (tests of the hub alone). */
+  limits?: LiveLimits;
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { subscribe as graphqlSubscribe, GraphQLError, type ExecutionArgs } from 'graphql';
+import { subscribe as graphqlSubscribe, GraphQLError, type ExecutionArgs, OperationTypeNode } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Credentials } from '../auth/resolve-viewer.js';
@@ -8,6 +8,7 @@ import type { Viewer } from '../auth/viewer.js';
 import type { LiveServices } from './services.js';
 import { prepareLiveOperation } from './requests.js';
 import type { Frame, Subscriber } from './hub.js';
+import { limitTier } from '../limits/graphql.js';
 
 interface ConnectionState {
   viewer?: Viewer;
@@ -87,10 +88,13 @@ export function attachWebSocket(server: Server, services: LiveServices): { close
       onSubscribe: async (ctx, id, payload) => {
         const state = stateOf(ctx.extra);
         const viewer = state.viewer!;
-        const live = prepareLiveOperation(services.schema, services.documents, payload);
+        const live = prepareLiveOperation(services.schema, services.documents, payload, limitTier(viewer));
         if (Array.isArray(live)) return live as GraphQLError[];
         if (live && !Array.isArray(live)) {
           const operation = live as Exclude<typeof live, readonly GraphQLError[] | null>;
+          // The count is read after the await: nothing else runs between it and state.live.set.
+          const refused = (await services.limits?.admitWs(OperationTypeNode.SUBSCRIPTION, ctx.extra.request, viewer)) ?? services.limits?.socketFull(state.live.size);
+          if (refused) return refused;
           const unsubscribe = services.hub.subscribe({
             viewer,
             prepared: operation.prepared,
@@ -109,9 +113,11 @@ export function attachWebSocket(server: Server, services: LiveServices): { close
           return args;
         }
         // Queries and mutations over the socket run like HTTP ones, for this connection's viewer.
-        const prepared = services.documents.prepare(payload.query, payload.operationName);
+        const prepared = services.documents.prepare(payload.query, payload.operationName, limitTier(viewer));
         if (Array.isArray(prepared)) return prepared as GraphQLError[];
-        const { document } = prepared as Exclude<typeof prepared, readonly GraphQLError[]>;
+        const { document, operation } = prepared as Exclude<typeof prepared, readonly GraphQLError[]>;
+        const refused = await services.limits?.admitWs(operation.operation, ctx.extra.request, viewer);
+        if (refused) return refused;
         return { schema: services.schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined, contextValue: services.context(viewer) };
       },
       subscribe: (args) => {

@@ -45,9 +45,11 @@ export interface SignedIn {
 
 /**
  * Check a staff member's email and password and open a session. Unknown emails are verified
- * against a decoy hash, so the answer takes as long as for a real account.
+ * against a decoy hash, so the answer takes as long as for a real account. Every sign-in gets a
+ * new session id; the session of the cookie the request carried (`previousSessionToken`), if
+ * any, ends in the same transaction, so a session id known before sign-in is worth nothing after.
  */
-export async function signIn(ctx: ServiceContext, emailAddress: string, plain: string): Promise<SignedIn> {
+export async function signIn(ctx: ServiceContext, emailAddress: string, plain: string, previousSessionToken?: string | null): Promise<SignedIn> {
   const given = parseInput(z.object({ email: z.string().max(320), password: z.string().max(1_000) }), { email: emailAddress, password: plain });
   const [user] = await ctx.db
     .select()
@@ -62,28 +64,51 @@ export async function signIn(ctx: ServiceContext, emailAddress: string, plain: s
   // Recorded as the user who signed in, not as the anonymous caller they were a moment ago.
   await transact({ ...ctx, viewer: { ...ctx.viewer, actor: userActor(staff) } }, async (w) => {
     await w.tx.delete(sessions).where(and(eq(sessions.userId, user.id), lt(sessions.expiresAt, new Date())));
+    const replaced = previousSessionToken ? await deletePageSession(w, ctx, previousSessionToken) : undefined;
+    // Someone else's session on this browser ends: their streams are re-checked on this event.
+    if (replaced && replaced.userId !== user.id) await w.record({ action: 'user.signed_out', entityType: 'user', entityId: replaced.userId });
     await w.tx.insert(sessions).values({ tokenHash: secret.hash, userId: user.id, expiresAt });
-    await w.record({ action: 'user.signed_in', entityType: 'user', entityId: user.id, after: { expiresAt } });
+    await w.record({ action: 'user.signed_in', entityType: 'user', entityId: user.id, after: { expiresAt, ...(replaced?.userId === user.id && { replacedSession: true }) } });
   });
   return { token: secret.value, expiresAt, user: staff };
+}
+
+/** Delete the session a cookie value names, if it belongs to a user of this page. */
+async function deletePageSession(w: Writer, ctx: ServiceContext, sessionToken: string): Promise<{ userId: string } | undefined> {
+  const [gone] = await w.tx
+    .delete(sessions)
+    .where(
+      and(
+        eq(sessions.tokenHash, hashSecret(sessionToken)),
+        sql`${sessions.userId} in (select ${users.id} from ${users} where ${users.pageId} = ${ctx.viewer.page.id})`,
+      ),
+    )
+    .returning({ userId: sessions.userId });
+  return gone;
 }
 
 /** End the session this cookie value belongs to (a no-op for an unknown or expired one). */
 export async function signOut(ctx: ServiceContext, sessionToken: string | null | undefined): Promise<boolean> {
   if (!sessionToken) return false;
   return transact(ctx, async (w) => {
-    const [gone] = await w.tx
-      .delete(sessions)
-      .where(
-        and(
-          eq(sessions.tokenHash, hashSecret(sessionToken)),
-          sql`${sessions.userId} in (select ${users.id} from ${users} where ${users.pageId} = ${ctx.viewer.page.id})`,
-        ),
-      )
-      .returning({ userId: sessions.userId });
+    const gone = await deletePageSession(w, ctx, sessionToken);
     if (!gone) return false;
     await w.record({ action: 'user.signed_out', entityType: 'user', entityId: gone.userId });
     return true;
+  });
+}
+
+/**
+ * "Sign out everywhere": end every session of the signed-in user, the current one included
+ * (a lost laptop is signed out as surely as this browser). Returns how many ended.
+ */
+export async function signOutEverywhere(ctx: ServiceContext): Promise<number> {
+  const { actor } = ctx.viewer;
+  if (actor.type !== 'user') throw new DomainError('auth/unauthenticated', 'Sign in to end your sessions');
+  return transact(ctx, async (w) => {
+    const ended = await w.tx.delete(sessions).where(eq(sessions.userId, actor.id)).returning({ userId: sessions.userId });
+    await w.record({ action: 'user.sessions_revoked', entityType: 'user', entityId: actor.id, after: { sessions: ended.length } });
+    return ended.length;
   });
 }
 
@@ -192,9 +217,10 @@ export async function changeOwnPassword(ctx: ServiceContext, current: string, ne
   const passwordHash = await hashPassword(newPassword);
   await transact(ctx, async (w) => {
     await w.tx.update(users).set({ passwordHash }).where(eq(users.id, user.id));
-    await w.tx
+    const ended = await w.tx
       .delete(sessions)
-      .where(and(eq(sessions.userId, user.id), keepSessionToken ? ne(sessions.tokenHash, hashSecret(keepSessionToken)) : undefined));
-    await w.record({ action: 'user.password_changed', entityType: 'user', entityId: user.id });
+      .where(and(eq(sessions.userId, user.id), keepSessionToken ? ne(sessions.tokenHash, hashSecret(keepSessionToken)) : undefined))
+      .returning({ userId: sessions.userId });
+    await w.record({ action: 'user.password_changed', entityType: 'user', entityId: user.id, after: { sessionsEnded: ended.length } });
   });
 }

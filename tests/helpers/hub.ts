@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../server/db/client.js';
 import type { ExecutionResult } from 'graphql';
-import { createYogaApp, type Yoga } from '../../server/app.js';
+import { createYogaApp, type HubOptions, type Yoga } from '../../server/app.js';
 import { newSecret } from '../../server/auth/secrets.js';
 import { ensureDefaultPage, systemViewer } from '../../server/bootstrap.js';
 import { apiTokens, audienceTokens, type PageRow } from '../../server/db/tables/index.js';
@@ -37,10 +37,11 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
-export async function startTestHub(): Promise<TestHub> {
+/** `options`: anything of HubOptions but the database (e.g. tiny `limits`). */
+export async function startTestHub(options: Omit<HubOptions, 'database'> = {}): Promise<TestHub> {
   const database = await createTestDatabase();
   const { page } = await ensureDefaultPage(database.db);
-  const yoga = createYogaApp({ database });
+  const yoga = createYogaApp({ database, ...options });
   const system: ServiceContext = { db: database.db, viewer: systemViewer(page, 'test') };
 
   return {

@@ -29,3 +29,9 @@ export const SignOutMutation: TypedDocumentNode<{ signOut: boolean }, Record<str
     signOut
   }
 `;
+
+export const SignOutEverywhereMutation: TypedDocumentNode<{ signOutEverywhere: number }, Record<string, never>> = gql`
+  mutation SignOutEverywhere {
+    signOutEverywhere
+  }
+`;
