@@ -11,6 +11,7 @@ import { feedHandler } from './feed.js';
 import { createHttpServer } from './http.js';
 import { createMetrics } from './metrics.js';
 import { credentialsFromNode } from './realtime/credentials.js';
+import { AccessWatch } from './realtime/access.js';
 import { DocumentCache } from './realtime/documents.js';
 import { LiveHub } from './realtime/hub.js';
 import type { LiveServices } from './realtime/services.js';
@@ -54,7 +55,8 @@ export interface HubNode {
 
 export async function createNode(options: NodeOptions): Promise<HubNode> {
   const { database, logger } = options;
-  const hub = new LiveHub({ db: database.db, schema, logger, replayWindow: options.replayWindow, pollMs: options.pollMs });
+  const access = new AccessWatch((credentials) => resolveViewer(database.db, credentials), logger);
+  const hub = new LiveHub({ db: database.db, schema, logger, replayWindow: options.replayWindow, pollMs: options.pollMs, access });
   await hub.start();
   const wake = () => hub.wake();
 
@@ -83,6 +85,7 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
     schema,
     documents,
     hub,
+    access,
     resolveViewer: (credentials) => resolveViewer(database.db, credentials),
     context: (viewer) => createGraphQLContext(database.db, viewer, { onCommit, cookieSecure: options.cookieSecure }),
     limits: new LiveLimits(limits, documentLimiter, rates),

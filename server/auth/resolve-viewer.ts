@@ -57,9 +57,9 @@ const hostnamePattern = /^[a-z0-9.-]{1,253}$/;
 /** Pick the page, authenticate the caller and settle the one audience this request reads as. */
 export async function resolveViewer(db: Db, credentials: Credentials): Promise<Viewer> {
   const page = await resolvePage(db, credentials);
-  const actor = await resolveActor(db, page, credentials);
+  const { actor, expiresAt } = await resolveActor(db, page, credentials);
   const audience = await resolveAudience(db, page, actor, credentials.audience);
-  return { page, actor, audience };
+  return { page, actor, audience, credentialExpiresAt: expiresAt };
 }
 
 async function resolvePage(db: Db, { host, pageSlug }: Credentials): Promise<PageRow> {
@@ -83,7 +83,7 @@ async function resolvePage(db: Db, { host, pageSlug }: Credentials): Promise<Pag
   return first;
 }
 
-async function resolveActor(db: Db, page: PageRow, { sessionToken, bearer }: Credentials): Promise<Actor> {
+async function resolveActor(db: Db, page: PageRow, { sessionToken, bearer }: Credentials): Promise<{ actor: Actor; expiresAt: Date | null }> {
   const now = new Date();
   if (bearer) {
     const kind = secretKind(bearer);
@@ -95,28 +95,28 @@ async function resolveActor(db: Db, page: PageRow, { sessionToken, bearer }: Cre
         .where(and(eq(apiTokens.tokenHash, hash), eq(apiTokens.pageId, page.id), isNull(apiTokens.revokedAt), or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now))));
       if (token) {
         if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= lastUsedResolutionMs) await touchApiToken(db, token.id, now);
-        return { type: 'api_token', id: token.id, name: token.name, scopes: token.scopes as TokenScope[] };
+        return { actor: { type: 'api_token', id: token.id, name: token.name, scopes: token.scopes as TokenScope[] }, expiresAt: token.expiresAt };
       }
     } else if (kind === 'audience') {
       const [token] = await db
         .select()
         .from(audienceTokens)
         .where(and(eq(audienceTokens.tokenHash, hash), eq(audienceTokens.pageId, page.id), isNull(audienceTokens.revokedAt), or(isNull(audienceTokens.expiresAt), gt(audienceTokens.expiresAt, now))));
-      if (token) return { type: 'audience_token', id: token.id, deploymentId: token.deploymentId };
+      if (token) return { actor: { type: 'audience_token', id: token.id, deploymentId: token.deploymentId }, expiresAt: token.expiresAt };
     }
     // A presented but unusable credential is an error, not a silent downgrade to public.
     throw new DomainError('auth/unauthenticated', 'The access token is invalid, expired or revoked');
   }
   if (sessionToken) {
     const [row] = await db
-      .select({ user: users })
+      .select({ user: users, expiresAt: sessions.expiresAt })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
       .where(and(eq(sessions.tokenHash, hashSecret(sessionToken)), gt(sessions.expiresAt, now), isNull(users.disabledAt), eq(users.pageId, page.id)));
     // An expired session cookie just means "signed out".
-    if (row) return { type: 'user', id: row.user.id, name: row.user.name, email: row.user.email, role: row.user.role };
+    if (row) return { actor: { type: 'user', id: row.user.id, name: row.user.name, email: row.user.email, role: row.user.role }, expiresAt: row.expiresAt };
   }
-  return { type: 'anonymous' };
+  return { actor: { type: 'anonymous' }, expiresAt: null };
 }
 
 // lastUsedAt is written at most once a minute per token: a busy tool costs no write per request.

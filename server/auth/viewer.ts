@@ -14,6 +14,8 @@ export interface Viewer {
   page: PageRow;
   audience: Audience;
   actor: Actor;
+  /** When the credentials it was resolved from expire (session, token); open streams end then. */
+  credentialExpiresAt?: Date | null;
 }
 
 export type Permission = Exclude<TokenScope, 'admin'> | 'admin';

@@ -11,6 +11,7 @@ import { listComponents, listDeployments, listGroupsByIds } from '../read/catalo
 import { listIncidentsByIds } from '../read/incidents.js';
 import { findMaintenance } from '../read/maintenance.js';
 import { componentVisible, groupVisible, incidentVisible, maintenanceVisible } from '../read/visibility.js';
+import type { AccessWatch } from './access.js';
 import type { PreparedDocument } from './documents.js';
 import type { CommittedEvent } from '../services/context.js';
 import { liveKindOf, resyncEnvelope, type LiveEnvelope, type LiveKind } from './envelope.js';
@@ -98,6 +99,8 @@ export interface HubOptions {
   maxLagMs?: number;
   /** Safety net: look for missed events this often even without a wake-up. */
   pollMs?: number;
+  /** Open streams' credentials, re-checked on events that change access before those are fanned out. */
+  access?: AccessWatch;
 }
 
 type EventRow = CommittedEvent;
@@ -367,6 +370,8 @@ export class LiveHub {
   }
 
   private async process(row: EventRow): Promise<void> {
+    // NOTE: first, so a stream that lost its access gets neither this event nor any later one.
+    await this.options.access?.recheck(row);
     const kind = liveKindOf(row.entityType);
     if (!kind) return;
     const channels = [...this.channels.values()].filter((c) => c.viewer.page.id === row.pageId);

@@ -3,6 +3,7 @@ import type { Credentials } from '../auth/resolve-viewer.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { GraphQLContext } from '../context.js';
 import type { DocumentCache } from './documents.js';
+import type { AccessWatch } from './access.js';
 import type { LiveHub } from './hub.js';
 import type { LiveLimits } from '../limits/live.js';
 
@@ -11,6 +12,8 @@ export interface LiveServices {
   schema: GraphQLSchema;
   documents: DocumentCache;
   hub: LiveHub;
+  /** Where every open stream registers its credentials, re-checked when access changes. */
+  access: AccessWatch;
   resolveViewer(credentials: Credentials): Promise<Viewer>;
   context(viewer: Viewer): GraphQLContext;
   /** Abuse limits (server/limits/live.ts); none when absent (tests of the hub alone). */

@@ -43,17 +43,27 @@ export function createSseHandler(services: LiveServices, fallback: (request: Req
     startStream(res);
     if (Array.isArray(live)) return endWithErrors(res, live as readonly GraphQLError[]);
     const operation = live as Exclude<typeof live, readonly GraphQLError[] | null>;
-    let viewer;
+    let viewer, stopAccess: () => void;
     try {
-      viewer = await services.resolveViewer(credentialsFromNode(req));
+      // Access is re-checked while the stream is open (server/realtime/access.ts): once it is gone,
+      // the stream gets the `auth/...` error as its last `next` event, then `complete`.
+      ({ viewer, stop: stopAccess } = await services.access.open(credentialsFromNode(req), (reason) => {
+        if (writable(res)) endWithErrors(res, [new GraphQLError(reason.message, { extensions: { code: reason.code } })]);
+      }));
     } catch (error) {
       return endWithErrors(res, [error as GraphQLError]);
     }
     // Per-caller document limits, streams per client IP, new-subscription rate (server/limits/live.ts).
     const admission = await services.limits?.admitSse(req, viewer, operation.prepared.document);
-    if (admission && 'errors' in admission) return endWithErrors(res, admission.errors);
+    if (admission && 'errors' in admission) {
+      stopAccess();
+      return endWithErrors(res, admission.errors);
+    }
     // The client may have gone while its viewer was resolved: `close` has fired already.
-    if (!writable(res)) return admission?.release();
+    if (!writable(res)) {
+      stopAccess();
+      return admission?.release();
+    }
 
     // NOTE: a write after end emits an unhandled 'error' on the response (the process dies),
     // and the hub may write to or close a subscriber before its 'close' event has fired.
@@ -69,6 +79,7 @@ export function createSseHandler(services: LiveServices, fallback: (request: Req
     const unsubscribe = services.hub.subscribe({ viewer, ...operation, subscriber });
     res.once('close', () => {
       open.delete(res);
+      stopAccess();
       unsubscribe();
       admission?.release();
     });

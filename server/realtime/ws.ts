@@ -12,6 +12,8 @@ import { limitTier } from '../limits/graphql.js';
 
 interface ConnectionState {
   viewer?: Viewer;
+  /** Stops re-checking this connection's access (server/realtime/access.ts). */
+  stopAccess?: () => void;
   /** Unsubscribe functions of this connection's live subscriptions, by client id. */
   live: Map<string, () => void>;
 }
@@ -75,8 +77,15 @@ export function attachWebSocket(server: Server, services: LiveServices): { close
           audience: typeof params.audience === 'string' ? params.audience : undefined,
           bearer: typeof params.authorization === 'string' ? params.authorization.replace(/^Bearer\s+/i, '') : undefined,
         };
+        const { socket } = ctx.extra;
         try {
-          stateOf(ctx.extra).viewer = await services.resolveViewer({ ...credentialsFromNode(ctx.extra.request), ...definedOnly(fromParams) });
+          const state = stateOf(ctx.extra);
+          // Access is re-checked for as long as the socket is open (server/realtime/access.ts): once
+          // it is gone the socket closes with 4403 and the code, ending every subscription on it.
+          const opened = await services.access.open({ ...credentialsFromNode(ctx.extra.request), ...definedOnly(fromParams) }, (reason) => socket.close(4403, reason.code));
+          state.viewer = opened.viewer;
+          state.stopAccess = opened.stop;
+          if (socket.readyState !== socket.OPEN) opened.stop();
           return true;
         } catch (error) {
           const code = error instanceof GraphQLError ? String(error.extensions.code ?? 'auth/forbidden') : 'internal';
@@ -126,6 +135,7 @@ export function attachWebSocket(server: Server, services: LiveServices): { close
       },
       onClose: (ctx) => {
         const state = stateOf(ctx.extra);
+        state.stopAccess?.();
         for (const id of [...state.live.keys()]) endLive(state, id);
       },
     },

@@ -142,9 +142,9 @@ export async function mintApiToken(db: Db, page: PageRow, scopes: TokenScope[]):
   return secret.value;
 }
 
-export async function mintAudienceToken(db: Db, page: PageRow, deploymentId: string): Promise<string> {
+export async function mintAudienceToken(db: Db, page: PageRow, deploymentId: string, expiresAt?: Date): Promise<string> {
   const secret = newSecret('audience');
-  await db.insert(audienceTokens).values({ pageId: page.id, deploymentId, label: 'live test', tokenHash: secret.hash, prefix: secret.prefix });
+  await db.insert(audienceTokens).values({ pageId: page.id, deploymentId, label: 'live test', tokenHash: secret.hash, prefix: secret.prefix, expiresAt });
   return secret.value;
 }
 
@@ -342,6 +342,8 @@ export class Collector {
 export interface WsOptions extends Credentials {
   /** Extra connectionParams. */
   params?: Record<string, unknown>;
+  /** Another WebSocket class (e.g. one sending a Cookie header on the upgrade). */
+  webSocketImpl?: unknown;
 }
 
 /** A `graphql-ws` client (its own WebSocket) with one subscription. */
@@ -352,7 +354,7 @@ export function subscribeWs(wsUrl: string, request: LiveRequest = {}, options: W
   if (options.audience) params.audience = options.audience;
   const client = createWsClient({
     url: wsUrl,
-    webSocketImpl: WebSocket,
+    webSocketImpl: options.webSocketImpl ?? WebSocket,
     connectionParams: params,
     retryAttempts: 0,
     shouldRetry: () => false,
