@@ -18,8 +18,9 @@ async function main(): Promise<number> {
     return 2;
   }
   // NOTE: PGlite is single-process: stop the server before verifying its data directory.
-  // Opening applies pending migrations, as `npm start` would.
-  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 1 });
+  // Opening applies pending migrations, as `npm start` would (which needs two connections: one
+  // holds the migration lock while the other migrates).
+  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 2 });
   try {
     const started = performance.now();
     const report = await verifyChain(database.db);
