@@ -124,7 +124,8 @@ export async function updateDeployment(ctx: ServiceContext, deploymentId: string
   return transact(ctx, async (w) => {
     const before = await lockDeployment(w, ctx, deploymentId);
     if (data.slug !== undefined) await assertSlugFree(w, ctx, data.slug, deploymentId);
-    const [row] = await w.tx.update(deployments).set(data).where(eq(deployments.id, deploymentId)).returning();
+    // An empty patch changes nothing (drizzle refuses an UPDATE without columns).
+    const [row] = Object.keys(data).length ? await w.tx.update(deployments).set(data).where(eq(deployments.id, deploymentId)).returning() : [before];
     await w.record({ action: 'deployment.updated', entityType: 'deployment', entityId: deploymentId, before, after: row });
     return row!;
   });
@@ -161,7 +162,7 @@ export async function updateGroup(ctx: ServiceContext, groupId: string, patch: P
   return transact(ctx, async (w) => {
     const before = await lockGroup(w, ctx, groupId);
     if (data.deploymentId) await lockDeployment(w, ctx, data.deploymentId).catch(() => Promise.reject(invalidInput('deploymentId', 'no such deployment')));
-    const [row] = await w.tx.update(componentGroups).set(data).where(eq(componentGroups.id, groupId)).returning();
+    const [row] = Object.keys(data).length ? await w.tx.update(componentGroups).set(data).where(eq(componentGroups.id, groupId)).returning() : [before];
     await w.record({ action: 'group.updated', entityType: 'group', entityId: groupId, before, after: row });
     return row!;
   });

@@ -173,11 +173,9 @@ export async function updateUser(ctx: ServiceContext, userId: string, patch: Use
     const before = await lockUser(w, ctx, userId);
     if ((data.role !== undefined && data.role !== 'admin') || disabled === true) assertNotLastAdmin(admins, userId);
     const disabledAt = disabled === undefined ? undefined : disabled ? (before.disabledAt ?? new Date()) : null;
-    const [row] = await w.tx
-      .update(users)
-      .set({ ...data, ...(disabledAt !== undefined && { disabledAt }), ...(passwordHash && { passwordHash }) })
-      .where(eq(users.id, userId))
-      .returning(userColumns);
+    const changes = { ...data, ...(disabledAt !== undefined && { disabledAt }), ...(passwordHash && { passwordHash }) };
+    // An empty patch changes nothing (drizzle refuses an UPDATE without columns).
+    const [row] = Object.keys(changes).length ? await w.tx.update(users).set(changes).where(eq(users.id, userId)).returning(userColumns) : [withoutSecrets(before)];
     if (disabled === true || passwordHash) await w.tx.delete(sessions).where(eq(sessions.userId, userId));
     await w.record({
       action: 'user.updated',

@@ -119,3 +119,18 @@ describe('DateTime out of range', () => {
     expect(res.errors).toBeUndefined();
   });
 });
+
+describe('an empty patch (found by the fuzz test)', () => {
+  for (const [name, type, id] of [
+    ['updateComponentGroup', 'ComponentGroupPatch', () => ids.group],
+    ['updateDeployment', 'DeploymentPatch', () => ids.deployment],
+    ['updateUser', 'UserPatch', () => ids.user],
+    ['updateComponent', 'ComponentPatch', () => ids.component],
+  ] as const) {
+    it(`${name}(patch: {}) answers the row unchanged`, async () => {
+      const res = await hub.gql(`mutation ($id: ID!, $p: ${type}!) { ${name}(id: $id, patch: $p) { id } }`, { id: id(), p: {} }, { cookie: admin });
+      expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+      expect(res.data[name].id).toBe(id());
+    });
+  }
+});
