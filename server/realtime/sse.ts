@@ -122,7 +122,9 @@ const unexpected = { message: 'Unexpected error.', extensions: { code: 'INTERNAL
 /** Per the protocol, request errors arrive as a `next` event on an accepted stream. */
 function endWithErrors(res: ServerResponse, errors: readonly GraphQLError[]): void {
   // Masked like yoga masks: anything but a GraphQLError (a database error) says nothing about itself.
-  const payload = JSON.stringify({ errors: errors.map((e) => (e instanceof GraphQLError ? e.toJSON() : unexpected)) });
+  // A syntax or validation error carries no code of its own: like yoga's (useInputErrorCodes), it is bad input.
+  const typed = (e: GraphQLError) => (e.extensions?.code ? e.toJSON() : { ...e.toJSON(), extensions: { ...e.extensions, code: 'input/invalid' } });
+  const payload = JSON.stringify({ errors: errors.map((e) => (e instanceof GraphQLError ? typed(e) : unexpected)) });
   res.write(`event: next\ndata: ${payload}\n\n`);
   res.end(complete);
 }
