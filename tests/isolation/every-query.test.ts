@@ -1,12 +1,4 @@
-import {
-  getNamedType,
-  isEnumType,
-  isNonNullType,
-  isObjectType,
-  isScalarType,
-  type GraphQLField,
-  type GraphQLObjectType,
-} from 'graphql';
+import { getNamedType, isNonNullType, isObjectType, type GraphQLField } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../../schema/index.js';
 import * as catalog from '../../server/services/catalog.js';
@@ -14,6 +6,7 @@ import * as incidents from '../../server/services/incidents.js';
 import * as maintenance from '../../server/services/maintenance.js';
 import * as templates from '../../server/services/templates.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { widestSelection } from '../helpers/schema-documents.js';
 
 /**
  * The audience-isolation sweep. Every entity a viewer must not see carries a marker in its text:
@@ -84,21 +77,6 @@ beforeAll(async () => {
 });
 afterAll(() => hub.close());
 
-/** The widest selection of a type: every field without required arguments, to `depth` levels. */
-function selection(type: GraphQLObjectType, depth: number): string {
-  const parts: string[] = [];
-  for (const field of Object.values(type.getFields())) {
-    if (field.args.some((a) => isNonNullType(a.type) && a.defaultValue === undefined)) continue;
-    const named = getNamedType(field.type);
-    if (isScalarType(named) || isEnumType(named)) parts.push(field.name);
-    else if (isObjectType(named) && depth > 0) {
-      const inner = selection(named, depth - 1);
-      if (inner) parts.push(`${field.name} { ${inner} }`);
-    }
-  }
-  return parts.join(' ');
-}
-
 /** Arguments for query fields that need more than an id: values that reach hidden rows. */
 const requiredArguments: Record<string, () => string> = {
   previewIncident: () =>
@@ -108,7 +86,7 @@ const requiredArguments: Record<string, () => string> = {
 /** One document per query field; `id` arguments get an id the viewer must not reach. */
 function documentFor(field: GraphQLField<unknown, unknown>, id?: string): string | null {
   const named = getNamedType(field.type);
-  const body = isObjectType(named) ? `{ ${selection(named, 4)} }` : '';
+  const body = isObjectType(named) ? `{ ${widestSelection(named, 4)} }` : '';
   const special = requiredArguments[field.name];
   if (special) return `{ ${field.name}${special()} ${body} }`;
   const required = field.args.filter((a) => isNonNullType(a.type) && a.defaultValue === undefined);
