@@ -8,7 +8,7 @@ import { liveUrl } from '../../web/src/live';
 /** A client whose one subscription is driven by the test. */
 function fakeClient() {
   const state = {
-    emit: (_result: { data?: { pageEvents: { seq: number; resync: boolean } } }) => {},
+    emit: (_result: { data?: { pageEvents: { seq: number; resync: boolean } }; error?: unknown }) => {},
     variables: undefined as unknown,
     context: undefined as (ResumeContext & Partial<OperationContext>) | undefined,
     subscribed: 0,
@@ -35,6 +35,18 @@ const event = (seq: number, resync = false) => ({ data: { pageEvents: { seq, res
 describe('useLiveRefresh', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
+
+  it('refetches at once when the server ends the stream (its access was taken away), so the view can ask for a token', async () => {
+    const { client, state } = fakeClient();
+    const cursor = ref<number | undefined>(7);
+    const refetch = vi.fn();
+    const scope = effectScope();
+    scope.run(() => useLiveRefresh(client, cursor, refetch));
+    await nextTick();
+    state.emit({ error: new Error('[Network] closed 4403 auth/unauthenticated') });
+    expect(refetch).toHaveBeenCalledTimes(1);
+    scope.stop();
+  });
 
   it('subscribes after the snapshot cursor and refetches once per burst of events', async () => {
     const { client, state } = fakeClient();

@@ -3,7 +3,7 @@ import { shallowRef } from 'vue';
 import { requestHeaders, type HubClientOptions } from './client';
 
 /** What the connection indicator shows. */
-export type LiveState = 'connecting' | 'live' | 'reconnecting';
+export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'ended';
 
 /** The state of this tab's live connection. */
 export const liveState = shallowRef<LiveState>('connecting');
@@ -52,8 +52,13 @@ export function liveSocket(options: HubClientOptions): WsClient {
         everConnected = true;
         if (shared?.client === client) liveState.value = 'live';
       },
-      closed: () => {
-        if (shared?.client === client && everConnected) liveState.value = 'reconnecting';
+      closed: (event) => {
+        if (shared?.client !== client) return;
+        if (isCloseEvent(event) && event.code === FORBIDDEN) {
+          // Access was refused or taken away: the next view (or a token entered) starts a new socket.
+          liveState.value = 'ended';
+          shared = null;
+        } else if (everConnected) liveState.value = 'reconnecting';
       },
     },
   });

@@ -6,6 +6,8 @@ import type { ResumeContext } from '../client';
  * Subscribes a view to `pageEvents(after: cursor)` once its snapshot (taken with `liveCursor`)
  * has arrived, and hands every event to `onEvent`. The last sequence number seen is what the
  * automatic resubscribe after a reconnect resumes after, so missed events replay in order.
+ * `onEnded` runs when the server ends the stream (its access was taken away: a revoked token, a
+ * deployment made protected); the view refetches, and the answer says what to ask for.
  */
 export function useLiveEvents<Event extends { seq: number }>(
   client: Client,
@@ -13,6 +15,7 @@ export function useLiveEvents<Event extends { seq: number }>(
   cursor: Ref<number | undefined>,
   onEvent: (event: Event) => void,
   enabled: Ref<boolean> = { value: true } as Ref<boolean>,
+  onEnded?: () => void,
 ) {
   let lastSeq: number | null = null;
   let stop: (() => void) | undefined;
@@ -22,7 +25,13 @@ export function useLiveEvents<Event extends { seq: number }>(
     const context: ResumeContext = { resumeAfter: () => lastSeq };
     const { unsubscribe } = client.subscription(subscription as TypedDocumentNode<{ pageEvents: Event }, AnyVariables>, { after }, context).subscribe((result) => {
       const event = result.data?.pageEvents;
-      if (!event) return;
+      if (!event) {
+        if (result.error) {
+          stop = undefined;
+          onEnded?.();
+        }
+        return;
+      }
       // A `resync` carries the current seq: the refetch it triggers covers everything up to it.
       lastSeq = Math.max(lastSeq ?? 0, event.seq);
       onEvent(event);

@@ -13,7 +13,7 @@ export const REFETCH_DEBOUNCE_MS = 100;
  */
 export function useLiveRefresh(client: Client, cursor: Ref<number | undefined>, refetch: () => void, enabled?: Ref<boolean>) {
   const schedule = debounced(refetch, () => REFETCH_DEBOUNCE_MS);
-  useLiveEvents(client, PageEventsSubscription, cursor, schedule, enabled);
+  useLiveEvents(client, PageEventsSubscription, cursor, schedule, enabled, refetch);
 }
 
 /** Calls `run` once, `delay()` ms after the first of a burst of calls. */

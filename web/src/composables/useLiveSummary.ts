@@ -57,6 +57,7 @@ export function useLiveSummary(
       else scheduleRefetch();
     },
     enabled,
+    refetch,
   );
 
   return summary;
