@@ -93,15 +93,31 @@ export class AccessWatch {
   async recheck(row: CommittedEvent): Promise<void> {
     if (!changesAccess(row)) return;
     this.epoch++;
-    const concerned = [...this.watchers].filter((w) => !w.ended && w.viewer.page.id === row.pageId && concerns(w.viewer, row));
-    await Promise.all(concerned.map((w) => this.reresolve(w)));
+    // Streams opened with the same credentials (every tab of one customer's token) resolve once.
+    const byCredentials = new Map<string, Watcher[]>();
+    for (const w of this.watchers) {
+      if (w.ended || w.viewer.page.id !== row.pageId || !concerns(w.viewer, row)) continue;
+      const key = JSON.stringify([w.credentials.host, w.credentials.pageSlug, w.credentials.audience, w.credentials.sessionToken, w.credentials.bearer]);
+      const group = byCredentials.get(key);
+      if (group) group.push(w);
+      else byCredentials.set(key, [w]);
+    }
+    await Promise.all([...byCredentials.values()].map((group) => this.reresolve(group)));
   }
 
-  private async reresolve(watcher: Watcher): Promise<void> {
-    let reason: AccessRevoked | null = null;
+  /** One resolution for streams that share their credentials; each is judged against its own viewer. */
+  private async reresolve(watchers: Watcher[]): Promise<void> {
+    const outcome = await this.outcome(watchers[0]!.credentials);
+    for (const watcher of watchers) {
+      const reason = 'reason' in outcome ? outcome.reason : sameAccess(outcome.viewer, watcher.viewer) ? null : { code: 'auth/forbidden', message: 'This stream\'s access has changed' };
+      if (reason) this.revokeNow(watcher, reason);
+    }
+  }
+
+  private async outcome(credentials: Credentials): Promise<{ viewer: Viewer } | { reason: AccessRevoked }> {
+    let reason: AccessRevoked;
     try {
-      const now = await this.resolve(watcher.credentials);
-      if (!sameAccess(now, watcher.viewer)) reason = { code: 'auth/forbidden', message: 'This stream\'s access has changed' };
+      return { viewer: await this.resolve(credentials) };
     } catch (error) {
       if (error instanceof GraphQLError && typeof error.extensions.code === 'string' && error.extensions.code.startsWith('auth/')) {
         reason = { code: error.extensions.code, message: error.message };
@@ -111,7 +127,7 @@ export class AccessWatch {
         reason = { code: 'auth/unauthenticated', message: 'Access could not be re-checked' };
       }
     }
-    if (reason) this.revokeNow(watcher, reason);
+    return { reason };
   }
 
   private revokeNow(watcher: Watcher, reason: AccessRevoked): void {
