@@ -258,6 +258,7 @@ export interface ConsoleIncidentDetail {
   staff: {
     severity: Severity | null;
     visibility: Visibility;
+    pageWide: boolean;
     warRoomUrl: string | null;
     roles: { role: IncidentRole; assignee: string }[];
   } | null;
@@ -288,6 +289,7 @@ const incidentDetailFields = gql`
     staff {
       severity
       visibility
+      pageWide
       warRoomUrl
       roles {
         role
@@ -396,6 +398,7 @@ export interface IncidentPatch {
   impact?: Impact;
   severity?: Severity | null;
   visibility?: Visibility;
+  pageWide?: boolean;
   warRoomUrl?: string | null;
   roles?: { role: IncidentRole; assignee: string }[];
 }

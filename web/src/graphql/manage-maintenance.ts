@@ -13,7 +13,7 @@ export interface ManagedMaintenance {
   startedAt: string | null;
   completedAt: string | null;
   components: { id: string; name: string }[];
-  staff: { visibility: Visibility; autoTransition: boolean } | null;
+  staff: { visibility: Visibility; autoTransition: boolean; pageWide: boolean } | null;
 }
 
 type Window = 'upcoming_or_active' | 'past';
@@ -51,6 +51,7 @@ export const ManageMaintenanceQuery: TypedDocumentNode<
     staff {
       visibility
       autoTransition
+      pageWide
     }
   }
 `;
@@ -64,6 +65,7 @@ export interface MaintenanceInput {
   componentIds?: string[];
   visibility?: Visibility;
   autoTransition?: boolean;
+  pageWide?: boolean;
 }
 export type MaintenancePatch = Partial<MaintenanceInput>;
 
