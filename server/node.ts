@@ -55,7 +55,8 @@ export interface HubNode {
 
 export async function createNode(options: NodeOptions): Promise<HubNode> {
   const { database, logger } = options;
-  const access = new AccessWatch((credentials) => resolveViewer(database.db, credentials), logger);
+  // Late-bound through `live`, so every transport resolves viewers the same way (tests hook it).
+  const access = new AccessWatch((credentials) => live.resolveViewer(credentials), logger);
   const hub = new LiveHub({ db: database.db, schema, logger, replayWindow: options.replayWindow, pollMs: options.pollMs, access });
   await hub.start();
   const wake = () => hub.wake();

@@ -195,7 +195,7 @@ describe('IncidentUpdateForm', () => {
       resolvedAt: null,
       nextUpdateDueAt: '2026-03-01T11:30:00Z',
       postmortem: null,
-      staff: { severity: 'SEV2', visibility: 'public', warRoomUrl: null, roles: [] },
+      staff: { severity: 'SEV2', visibility: 'public', pageWide: false, warRoomUrl: null, roles: [] },
       affectedComponents: [{ status: 'partial_outage', component: { id: 'c1', name: 'API' } }],
       updates: [],
     };

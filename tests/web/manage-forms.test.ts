@@ -170,7 +170,7 @@ describe('incident edit form', () => {
     resolvedAt: null,
     nextUpdateDueAt: null,
     postmortem: null,
-    staff: { severity: 'SEV3', visibility: 'public', warRoomUrl: null, roles: [{ role: 'incident_commander', assignee: 'Priya' }], ...staff },
+    staff: { severity: 'SEV3', visibility: 'public', pageWide: false, warRoomUrl: null, roles: [{ role: 'incident_commander', assignee: 'Priya' }], ...staff },
     affectedComponents: [],
     updates: [],
   });
