@@ -44,7 +44,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const logger: Logger = { logQuery: () => void queries.count++ };
 
   if (options.url) {
-    const sql = postgres(options.url, { max: options.poolSize ?? 10, onnotice: () => {} });
+    // At least two: migrations hold one reserved connection (the lock) and run on another.
+    const sql = postgres(options.url, { max: Math.max(2, options.poolSize ?? 10), onnotice: () => {} });
     const db = drizzlePostgres(sql, { schema: tables, casing, logger }) as unknown as Db;
     // NOTE: several nodes may start at once; a session-level advisory lock on one reserved
     // connection serialises their migrations.

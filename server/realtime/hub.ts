@@ -6,7 +6,7 @@ import type { Viewer } from '../auth/viewer.js';
 import { createGraphQLContext, type GraphQLContext } from '../context.js';
 import { readPageStatusOnce } from '../read/summary.js';
 import type { Db } from '../db/client.js';
-import { componentGroups, components, deployments, events, incidents, maintenances, type PageRow } from '../db/tables/index.js';
+import { componentGroups, components, deployments, eventCheckpoints, events, incidents, maintenances, type PageRow } from '../db/tables/index.js';
 import { listComponents, listDeployments, listGroupsByIds } from '../read/catalog.js';
 import { listIncidentsByIds } from '../read/incidents.js';
 import { findMaintenance } from '../read/maintenance.js';
@@ -487,7 +487,7 @@ export class LiveHub {
     const { after } = join;
     await channel.ready();
     const first = await this.eventsAfter(after, 1, undefined, channel.viewer.page.id);
-    const gapTooOld = this.lastSeq - after > this.replayWindow || (first[0] !== undefined && first[0].seq > after + 1 && (await this.pruned(after)));
+    const gapTooOld = this.lastSeq - after > this.replayWindow || ((first[0] === undefined || first[0].seq > after + 1) && (await this.pruned(after)));
     if (gapTooOld) {
       await this.sendResync(member, this.lastSeq);
       join.after = this.lastSeq;
@@ -555,8 +555,9 @@ export class LiveHub {
 
   /** True when events after `after` no longer exist (the table was pruned past it). */
   private async pruned(after: number): Promise<boolean> {
-    const [row] = await this.db.select({ seq: sql<number | null>`min(${events.seq})::int` }).from(events);
-    return row?.seq !== null && row?.seq !== undefined && row.seq > after + 1;
+    // pruneEvents() leaves a checkpoint at the last seq it removed (server/db/audit-chain.ts).
+    const [row] = await this.db.select({ seq: sql<number | null>`max(${eventCheckpoints.seq})::int` }).from(eventCheckpoints);
+    return row?.seq !== null && row?.seq !== undefined && row.seq > after;
   }
 
   /**

@@ -139,4 +139,17 @@ describe('live resume across a prune', () => {
     await resumed.waitForCount(1);
     expect(resumed.events[0]).toMatchObject({ resync: true });
   });
+
+  it('a subscriber resuming from before a prune that removed every event gets a resync too', async () => {
+    node ??= await startTestNode(database);
+    const from = await maxSeq(database.db);
+    await catalog.createComponent(ctx, { name: 'Pruned away' });
+    await caughtUp(node, database.db);
+    await pruneEvents(database.db, (await maxSeq(database.db)) + 1);
+    const [left] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from events`);
+    expect(left!.n).toBe(0);
+    const resumed = subs.add(subscribeSse(node.url, { variables: { after: from } }));
+    await resumed.waitForCount(1);
+    expect(resumed.events[0]).toMatchObject({ resync: true });
+  });
 });
