@@ -89,6 +89,7 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
     access,
     resolveViewer: (credentials) => resolveViewer(database.db, credentials),
     context: (viewer) => createGraphQLContext(database.db, viewer, { onCommit, cookieSecure: options.cookieSecure }),
+    http: (request, serverContext) => Promise.resolve(yoga.fetch(request, serverContext)),
     limits: new LiveLimits(limits, documentLimiter, rates),
   };
   const sse = createSseHandler(live, (request) => Promise.resolve(yoga.fetch(request)));

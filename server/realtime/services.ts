@@ -16,6 +16,8 @@ export interface LiveServices {
   access: AccessWatch;
   resolveViewer(credentials: Credentials): Promise<Viewer>;
   context(viewer: Viewer): GraphQLContext;
+  /** The GraphQL endpoint as over HTTP (yoga with every plugin); `serverContext.req` is the client's request. */
+  http(request: Request, serverContext: { req: import('node:http').IncomingMessage }): Promise<Response>;
   /** Abuse limits (server/limits/live.ts); none when absent (tests of the hub alone). */
   limits?: LiveLimits;
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { subscribe as graphqlSubscribe, GraphQLError, type ExecutionArgs, OperationTypeNode } from 'graphql';
+import { execute as graphqlExecute, subscribe as graphqlSubscribe, GraphQLError, type ExecutionArgs, type ExecutionResult, OperationTypeNode } from 'graphql';
+import { sessionCookie } from '../auth/resolve-viewer.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Credentials } from '../auth/resolve-viewer.js';
@@ -12,6 +13,8 @@ import { limitTier } from '../limits/graphql.js';
 
 interface ConnectionState {
   viewer?: Viewer;
+  /** What the connection authenticated with, for the operations yoga answers on its behalf. */
+  credentials?: Credentials;
   /** Stops re-checking this connection's access (server/realtime/access.ts). */
   stopAccess?: () => void;
   /** Unsubscribe functions of this connection's live subscriptions, by client id. */
@@ -82,8 +85,10 @@ export function attachWebSocket(server: Server, services: LiveServices): { close
           const state = stateOf(ctx.extra);
           // Access is re-checked for as long as the socket is open (server/realtime/access.ts): once
           // it is gone the socket closes with 4403 and the code, ending every subscription on it.
-          const opened = await services.access.open({ ...credentialsFromNode(ctx.extra.request), ...definedOnly(fromParams) }, (reason) => socket.close(4403, reason.code));
+          const credentials = { ...credentialsFromNode(ctx.extra.request), ...definedOnly(fromParams) };
+          const opened = await services.access.open(credentials, (reason) => socket.close(4403, reason.code));
           state.viewer = opened.viewer;
+          state.credentials = credentials;
           state.stopAccess = opened.stop;
           if (socket.readyState !== socket.OPEN) opened.stop();
           return true;
@@ -121,13 +126,17 @@ export function attachWebSocket(server: Server, services: LiveServices): { close
           };
           return args;
         }
-        // Queries and mutations over the socket run like HTTP ones, for this connection's viewer.
+        // Queries and mutations over the socket are answered by yoga, as over HTTP, with this
+        // connection's credentials: the same limits, argument checks and error masking.
         const prepared = services.documents.prepare(payload.query, payload.operationName, limitTier(viewer));
         if (Array.isArray(prepared)) return prepared as GraphQLError[];
-        const { document, operation } = prepared as Exclude<typeof prepared, readonly GraphQLError[]>;
-        const refused = await services.limits?.admitWs(operation.operation, ctx.extra.request, viewer);
-        if (refused) return refused;
-        return { schema: services.schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined, contextValue: services.context(viewer) };
+        const { document } = prepared as Exclude<typeof prepared, readonly GraphQLError[]>;
+        const viaHttp: ViaHttp = { payload, credentials: state.credentials!, req: ctx.extra.request };
+        return { schema: services.schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined, contextValue: { viaHttp } };
+      },
+      execute: (args) => {
+        const via = (args.contextValue as { viaHttp?: ViaHttp } | undefined)?.viaHttp;
+        return via ? executeOverHttp(services, via) : graphqlExecute(args);
       },
       subscribe: (args) => {
         const held = (args.contextValue as { liveSubscription?: AsyncGenerator<never> } | undefined)?.liveSubscription;
@@ -159,4 +168,31 @@ function endLive(state: ConnectionState, id: string): void {
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+interface ViaHttp {
+  payload: { query?: unknown; variables?: Record<string, unknown> | null; operationName?: string | null };
+  credentials: Credentials;
+  req: IncomingMessage;
+}
+
+/** One query or mutation of a WebSocket connection, as yoga answers it over HTTP. */
+async function executeOverHttp(services: LiveServices, { payload, credentials, req }: ViaHttp): Promise<ExecutionResult> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  if (credentials.bearer) headers.authorization = `Bearer ${credentials.bearer}`;
+  if (credentials.audience) headers['x-statushub-audience'] = credentials.audience;
+  if (credentials.pageSlug) headers['x-statushub-page'] = credentials.pageSlug;
+  if (credentials.sessionToken) headers.cookie = `${sessionCookie}=${encodeURIComponent(credentials.sessionToken)}`;
+  const host = credentials.host && /^[a-z0-9.:[\]-]+$/i.test(credentials.host) ? credentials.host : 'localhost';
+  const request = new Request(`http://${host}/graphql`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query: payload.query, variables: payload.variables ?? undefined, operationName: payload.operationName ?? undefined }),
+  });
+  // `req` gives the limits the client's address, as for any HTTP request.
+  const response = await services.http(request, { req });
+  const result = (await response.json()) as { data?: ExecutionResult['data']; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] };
+  // graphql-ws serialises errors as GraphQLErrors: give the JSON ones that shape back.
+  const errors = result.errors?.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
+  return errors ? { data: result.data, errors } : { data: result.data };
 }
