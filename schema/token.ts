@@ -77,7 +77,8 @@ builder.queryFields((t) => ({
     type: [AudienceToken],
     authScopes: admin,
     args: { deploymentId: t.arg.id() },
-    resolve: (_, { deploymentId }, ctx) => listAudienceTokens(ctx.db, ctx.viewer, { deploymentId: deploymentId ? String(deploymentId) : undefined }),
+    // Only an absent filter lists every deployment's tokens; "" names no deployment, so it lists none.
+    resolve: (_, { deploymentId }, ctx) => listAudienceTokens(ctx.db, ctx.viewer, { deploymentId: deploymentId == null ? undefined : String(deploymentId) }),
   }),
 }));
 
