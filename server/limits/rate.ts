@@ -88,6 +88,15 @@ export class RateLimits {
     if (clients.store === 'redis' && clients.redisUrl) {
       const redis = new Redis(clients.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
       redis.on('error', (error) => logger?.warn({ err: error.message }, 'rate limit store (Redis) error'));
+      // NOTE: without the offline queue, a command before the connection is ready fails and falls
+      // to the per-node insurance limiter: wait for it (briefly; a Redis that is down stays so).
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2_000);
+        redis.once('ready', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       const factory: Factory = (keyPrefix, points, duration) =>
         new RateLimiterRedis({ storeClient: redis, keyPrefix: `statushub:rl:${keyPrefix}`, points, duration, insuranceLimiter: insurance(points, duration) });
       return new RateLimits(limits, factory, redis, true);
