@@ -159,7 +159,7 @@ for (const transport of ['ws', 'sse'] as const) {
     });
 
     it('an expiring token ends its stream when it expires', async () => {
-      const expiring = await mintAudienceToken(database.db, page, ids.ap, new Date(Date.now() + 1_500));
+      const expiring = await mintAudienceToken(database.db, page, ids.ap, new Date(Date.now() + 3_000));
       const stream = await open(transport, { token: expiring }, 'expiring');
       await expectRevoked(stream, transport, 'auth/unauthenticated');
     });
