@@ -1,7 +1,15 @@
-import { boolean, index, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { componentStatusEnum, impactEnum, incidentRoleEnum, incidentStatusEnum, severityEnum, visibilityEnum } from './enums.js';
 import { components } from './catalog.js';
 import { pages } from './pages.js';
+import type { ComponentStatus } from '../../domain/vocabulary.js';
+
+/** One component status change an incident update made (old → new). */
+export interface ComponentChange {
+  componentId: string;
+  from: ComponentStatus;
+  to: ComponentStatus;
+}
 
 export const incidents = pgTable(
   'incidents',
@@ -43,6 +51,11 @@ export const incidentUpdates = pgTable(
     internalNote: text(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     createdBy: text(),
+    /**
+     * The component status changes this update made, old → new. Component ids: readers filter the
+     * list through the components their audience can see (server/read/incidents.ts).
+     */
+    componentChanges: jsonb().$type<ComponentChange[]>().notNull().default([]),
   },
   (t) => [index('incident_updates_incident').on(t.incidentId, t.createdAt)],
 );

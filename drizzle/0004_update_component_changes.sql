@@ -1,0 +1,1 @@
+ALTER TABLE "incident_updates" ADD COLUMN "component_changes" jsonb DEFAULT '[]'::jsonb NOT NULL;
