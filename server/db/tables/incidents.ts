@@ -7,6 +7,8 @@ import type { ComponentStatus } from '../../domain/vocabulary.js';
 /** One component status change an incident update made (old → new). */
 export interface ComponentChange {
   componentId: string;
+  /** The name when the change was made; reads give the current one. */
+  name: string;
   from: ComponentStatus;
   to: ComponentStatus;
 }
@@ -37,7 +39,9 @@ export const incidents = pgTable(
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('incidents_page_started').on(t.pageId, t.startedAt, t.id)],
+  // NOTE: reads of open incidents filter with `status in (open statuses)`, not `not in (closed)`,
+  // so this index serves them (a `<> all` filter cannot be an index condition).
+  (t) => [index('incidents_page_started').on(t.pageId, t.startedAt, t.id), index('incidents_page_status').on(t.pageId, t.status, t.startedAt)],
 );
 
 export const incidentUpdates = pgTable(

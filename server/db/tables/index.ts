@@ -6,3 +6,4 @@ export * from './maintenance.js';
 export * from './templates.js';
 export * from './access.js';
 export * from './events.js';
+export * from './uptime.js';

@@ -23,7 +23,7 @@ export const maintenances = pgTable(
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('maintenances_page_start').on(t.pageId, t.scheduledStart)],
+  (t) => [index('maintenances_page_start').on(t.pageId, t.scheduledStart), index('maintenances_page_status').on(t.pageId, t.status, t.scheduledStart)],
 );
 
 export const maintenanceComponents = pgTable(
