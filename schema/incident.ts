@@ -3,7 +3,7 @@ import { ComponentStatusEnum, ImpactEnum, IncidentRoleEnum, IncidentStatusEnum, 
 import { findIncident, listActiveIncidents, listIncidents, type AffectedComponent as AffectedComponentShape, type IncidentRoleAssignment as RoleShape } from '../server/read/incidents.js';
 import { invalidInput, notFound } from '../server/domain/errors.js';
 import * as incidents from '../server/services/incidents.js';
-import type { IncidentRow, IncidentUpdateRow } from '../server/db/tables/index.js';
+import type { ComponentChange as ComponentChangeShape, IncidentRow, IncidentUpdateRow } from '../server/db/tables/index.js';
 import { Component } from './component.js';
 import { Summary } from './page.js';
 import { stripNulls } from './input.js';
@@ -13,6 +13,7 @@ export const IncidentStaffDetails = builder.objectRef<IncidentRow>('IncidentStaf
 const IncidentUpdate = builder.objectRef<IncidentUpdateRow>('IncidentUpdate');
 const IncidentUpdateStaffDetails = builder.objectRef<IncidentUpdateRow>('IncidentUpdateStaffDetails');
 const AffectedComponent = builder.objectRef<AffectedComponentShape>('AffectedComponent');
+const ComponentChange = builder.objectRef<ComponentChangeShape>('ComponentChange');
 const IncidentRoleAssignment = builder.objectRef<RoleShape>('IncidentRoleAssignment');
 const Postmortem = builder.objectRef<{ body: string; publishedAt: Date }>('Postmortem');
 
@@ -83,12 +84,27 @@ IncidentUpdate.implement({
     status: t.expose('status', { type: IncidentStatusEnum }),
     message: t.exposeString('message'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    componentChanges: t.field({
+      type: [ComponentChange],
+      description: 'The component statuses this update changed, old → new; only components the viewer can see.',
+      resolve: (update) => update.componentChanges,
+    }),
     staff: t.field({
       type: IncidentUpdateStaffDetails,
       nullable: true,
       authScopes: { internal: true },
       resolve: (update) => update,
     }),
+  }),
+});
+
+ComponentChange.implement({
+  description: 'One component status change an incident update made.',
+  fields: (t) => ({
+    componentId: t.exposeID('componentId'),
+    name: t.exposeString('name'),
+    from: t.expose('from', { type: ComponentStatusEnum }),
+    to: t.expose('to', { type: ComponentStatusEnum }),
   }),
 });
 

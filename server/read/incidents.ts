@@ -7,6 +7,7 @@ import {
   incidentRoles,
   incidents,
   incidentUpdates,
+  type ComponentChange,
   type ComponentRow,
   type IncidentRow,
   type IncidentUpdateRow,
@@ -158,6 +159,18 @@ export async function findIncident(db: Db, viewer: Viewer, id: string): Promise<
 }
 
 /**
+ * An update's component changes as this viewer may read them: only components it can see, under
+ * their current names, in the order the update recorded them.
+ */
+function visibleComponentChanges(viewer: Viewer) {
+  return sql<ComponentChange[]>`coalesce((
+    select jsonb_agg(jsonb_set(e.change, '{name}', to_jsonb(${components.name})) order by e.ord)
+    from jsonb_array_elements(${incidentUpdates.componentChanges}) with ordinality as e(change, ord)
+    join ${components} on ${components.id}::text = e.change->>'componentId'
+    where ${and(eq(components.pageId, viewer.page.id), componentVisible(viewer.audience))}), '[]'::jsonb)`;
+}
+
+/**
  * Timeline entries of many incidents, newest first. For non-internal audiences the internal
  * note column is never selected, and only updates of incidents the viewer can see are returned.
  */
@@ -171,12 +184,12 @@ export async function listUpdatesOfIncidents(db: Db, viewer: Viewer, incidentIds
   const order = [desc(incidentUpdates.createdAt), desc(incidentUpdates.id)];
   if (isInternal(viewer)) {
     const rows = await db
-      .select({ update: incidentUpdates })
+      .select({ update: incidentUpdates, componentChanges: visibleComponentChanges(viewer) })
       .from(incidentUpdates)
       .innerJoin(incidents, eq(incidents.id, incidentUpdates.incidentId))
       .where(condition)
       .orderBy(...order);
-    return rows.map((r) => r.update);
+    return rows.map((r) => ({ ...r.update, componentChanges: r.componentChanges }));
   }
   const rows = await db
     .select({
@@ -185,6 +198,7 @@ export async function listUpdatesOfIncidents(db: Db, viewer: Viewer, incidentIds
       status: incidentUpdates.status,
       message: incidentUpdates.message,
       createdAt: incidentUpdates.createdAt,
+      componentChanges: visibleComponentChanges(viewer),
     })
     .from(incidentUpdates)
     .innerJoin(incidents, eq(incidents.id, incidentUpdates.incidentId))

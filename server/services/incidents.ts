@@ -7,6 +7,7 @@ import {
   incidents,
   incidentUpdates,
   templates,
+  type ComponentChange,
   type IncidentRow,
   type IncidentUpdateRow,
 } from '../db/tables/index.js';
@@ -248,14 +249,52 @@ async function insertUpdate(
   w: Writer,
   ctx: ServiceContext,
   incidentId: string,
-  update: { status: IncidentUpdateRow['status']; message: string; internalNote?: string | null; createdAt?: Date },
+  update: { status: IncidentUpdateRow['status']; message: string; internalNote?: string | null; createdAt?: Date; componentChanges?: ComponentChange[] },
 ): Promise<IncidentUpdateRow> {
   const [row] = await w.tx
     .insert(incidentUpdates)
-    .values({ incidentId, status: update.status, message: update.message, internalNote: emptyToNull(update.internalNote), createdAt: update.createdAt, createdBy: actorRef(ctx.viewer.actor).actorName })
+    .values({
+      incidentId,
+      status: update.status,
+      message: update.message,
+      internalNote: emptyToNull(update.internalNote),
+      createdAt: update.createdAt,
+      createdBy: actorRef(ctx.viewer.actor).actorName,
+      componentChanges: update.componentChanges ?? [],
+    })
     .returning();
   return row!;
 }
+
+/**
+ * The live statuses (and names) of components, locked in id order like every other writer that
+ * locks components, to compare before and after an update's writes.
+ */
+async function componentStates(w: Writer, ids: readonly string[]): Promise<Map<string, { name: string; status: ComponentStatus }>> {
+  const unique = [...new Set(ids)].sort();
+  if (!unique.length) return new Map();
+  const rows = await w.tx
+    .select({ id: components.id, name: components.name, status: components.status })
+    .from(components)
+    .where(inArray(components.id, unique))
+    .orderBy(asc(components.id))
+    .for('update');
+  return new Map(rows.map((r) => [r.id, { name: r.name, status: r.status }]));
+}
+
+/** Record on the update what its writes did to the components' live statuses (old → new). */
+async function recordComponentChanges(w: Writer, updateId: string, before: Map<string, { name: string; status: ComponentStatus }>): Promise<void> {
+  const after = await componentStates(w, [...before.keys()]);
+  const changes: ComponentChange[] = [];
+  for (const [componentId, was] of before) {
+    const now = after.get(componentId);
+    if (now && now.status !== was.status) changes.push({ componentId, name: now.name, from: was.status, to: now.status });
+  }
+  if (changes.length) await w.tx.update(incidentUpdates).set({ componentChanges: changes }).where(eq(incidentUpdates.id, updateId));
+}
+
+/** The update as the event log records it; its component changes are the `component.status_changed` events that follow. */
+const loggedUpdate = ({ componentChanges: _changes, ...update }: IncidentUpdateRow) => update;
 
 // ── writes ─────────────────────────────────────────────────────────────────────
 
@@ -312,9 +351,13 @@ export async function createIncident(ctx: ServiceContext, input: CreateIncidentI
     await replaceAffected(w, row!.id, data.components);
     await replaceRoles(w, row!.id, data.roles);
     const record = await loadRecord(w, row!);
-    await w.record({ action: 'incident.created', entityType: 'incident', entityId: row!.id, after: { ...record, update } });
+    await w.record({ action: 'incident.created', entityType: 'incident', entityId: row!.id, after: { ...record, update: loggedUpdate(update) } });
     // An incident declared already resolved is a record of the past: live statuses stay as they are.
-    if (!resolved) await applyAffected(w, ctx, row!.id, data.components);
+    if (!resolved) {
+      const states = await componentStates(w, data.components.map((c) => c.componentId));
+      await applyAffected(w, ctx, row!.id, data.components);
+      await recordComponentChanges(w, update.id, states);
+    }
     return record;
   });
 }
@@ -350,10 +393,11 @@ async function postUpdate(
     .where(eq(incidents.id, before.id))
     .returning();
   const after = await loadRecord(w, row!);
-  await w.record({ action: 'incident.update_posted', entityType: 'incident', entityId: before.id, before: beforeRecord, after: { ...after, update } });
+  await w.record({ action: 'incident.update_posted', entityType: 'incident', entityId: before.id, before: beforeRecord, after: { ...after, update: loggedUpdate(update) } });
   if (resolving && wasOpen) await w.record({ action: 'incident.resolved', entityType: 'incident', entityId: before.id, before: beforeRecord, after });
 
   const previousIds = beforeRecord.components.map((c) => c.componentId);
+  const states = await componentStates(w, [...previousIds, ...after.components.map((c) => c.componentId)]);
   if (!resolving) {
     // Open (or reopened): affected components show this incident's statuses; dropped ones settle.
     if (data.components || !wasOpen) await applyAffected(w, ctx, before.id, after.components);
@@ -362,6 +406,7 @@ async function postUpdate(
   } else if (wasOpen) {
     await settleComponentStatuses(w, ctx, [...previousIds, ...after.components.map((c) => c.componentId)], `incident:${before.id}`);
   }
+  await recordComponentChanges(w, update.id, states);
   return after;
 }
 
@@ -463,9 +508,18 @@ export async function backfillIncident(ctx: ServiceContext, input: BackfillIncid
         postmortemPublishedAt: data.postmortem ? data.resolvedAt : null,
       })
       .returning();
+    // Live statuses stay as they are, but the timeline tells the story it imports: the first
+    // update took the components to the statuses the incident gave them, the resolving one back.
+    const names = await componentStates(w, data.components.map((c) => c.componentId));
+    const changed = data.components.filter((c) => c.status !== 'operational');
+    const toChanges = (back: boolean): ComponentChange[] =>
+      changed.map((c) => ({ componentId: c.componentId, name: names.get(c.componentId)?.name ?? '', from: back ? c.status : 'operational', to: back ? 'operational' : c.status }));
+    const sorted = [...data.updates].sort((a, b) => a.at.getTime() - b.at.getTime());
+    const lastResolving = sorted.findLastIndex((u) => u.status === 'resolved');
     const updates = [];
-    for (const u of [...data.updates].sort((a, b) => a.at.getTime() - b.at.getTime())) {
-      updates.push(await insertUpdate(w, ctx, row!.id, { ...u, createdAt: u.at }));
+    for (const [i, u] of sorted.entries()) {
+      const componentChanges = i === 0 && i !== lastResolving ? toChanges(false) : i === lastResolving && i !== 0 ? toChanges(true) : [];
+      updates.push(await insertUpdate(w, ctx, row!.id, { ...u, createdAt: u.at, componentChanges }));
     }
     await replaceAffected(w, row!.id, data.components);
     await replaceRoles(w, row!.id, data.roles);
