@@ -1,15 +1,15 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../db/client.js';
-import { events, type ComponentRow } from '../db/tables/index.js';
+import { componentStatusDays, type ComponentRow } from '../db/tables/index.js';
 import type { Viewer } from '../auth/viewer.js';
-import { componentStatuses, worstComponentStatus, type ComponentStatus } from '../domain/vocabulary.js';
+import { worstComponentStatus, type ComponentStatus } from '../domain/vocabulary.js';
 
 /**
- * Daily uptime per component, derived from the event table (no table of its own).
- *
- * Every change of a component's status is an event (`component.created`, `component.updated`,
- * `component.status_changed`, `component.deleted`) whose `after` row holds the new `status`.
- * Replaying them in `seq` order gives intervals of constant status; each UTC day is cut out of them.
+ * Daily uptime per component, read from the `component_status_days` rollup
+ * (server/db/tables/uptime.ts), which a trigger keeps current from the same `component.*` events
+ * (`component.created`, `component.updated`, `component.status_changed`, `component.deleted`, whose
+ * `after` row holds the new `status`) in the transaction that records them. A read costs
+ * O(components × days) however long the event log is.
  *
  * The rule (Statuspage-like):
  * - **up**: `operational` and `degraded_performance` (slow is not down);
@@ -23,7 +23,7 @@ import { componentStatuses, worstComponentStatus, type ComponentStatus } from '.
  *   in `worstComponentStatus`); `null` for a day the component did not exist.
  *
  * The caller passes components it has already read through the audience-filtered catalog, so
- * this module never decides visibility; it reads the events of those ids only, in one statement.
+ * this module never decides visibility; it reads the rollup rows of those ids only, in one statement.
  */
 
 export const maxUptimeDays = 90;
@@ -40,70 +40,18 @@ export interface UptimeDay {
 
 const upStatuses = new Set<ComponentStatus>(['operational', 'degraded_performance']);
 const downStatuses = new Set<ComponentStatus>(['partial_outage', 'major_outage']);
-const statusActions = ['component.created', 'component.updated', 'component.status_changed', 'component.deleted'];
 
-interface StatusEvent {
-  entityId: string;
-  action: string;
-  at: Date;
-  status: string | null;
-}
-
-interface Interval {
+/** A time during which a component held one status (the event replay's unit; tests recompute with it). */
+export interface Interval {
   from: number;
   to: number;
   status: ComponentStatus;
-}
-
-function isStatus(value: unknown): value is ComponentStatus {
-  return typeof value === 'string' && (componentStatuses as readonly string[]).includes(value);
 }
 
 /** Start of the first UTC day of a window of `days` days ending today. */
 export function windowStart(now: Date, days: number): number {
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   return today - (days - 1) * dayMs;
-}
-
-/**
- * One statement for every component: the status events inside the window, plus the last one
- * before it per component (the status the window opens with).
- */
-async function readStatusEvents(db: Db, viewer: Viewer, ids: readonly string[], from: Date): Promise<StatusEvent[]> {
-  if (!ids.length) return [];
-  const idList = sql.join(ids.map((id) => sql`${id}`), sql`, `);
-  const actionList = sql.join(statusActions.map((a) => sql`${a}`), sql`, `);
-  const base = sql`${events.pageId} = ${viewer.page.id} and ${events.entityType} = 'component'
-    and ${events.entityId} in (${idList}) and ${events.action} in (${actionList})`;
-  const rows = await queryRows<{ entity_id: string; action: string; at_ms: number | string; status: string | null }>(
-    db,
-    sql`select ${events.entityId} as entity_id, ${events.action} as action, (extract(epoch from ${events.createdAt}) * 1000)::float8 as at_ms,
-        coalesce(${events.after}->>'status', ${events.before}->>'status') as status
-      from ${events}
-      where ${base} and (${events.createdAt} >= ${from.toISOString()}::timestamptz or ${events.seq} in (
-        select distinct on (e2.entity_id) e2.seq from ${events} e2
-        where e2.page_id = ${viewer.page.id} and e2.entity_type = 'component' and e2.entity_id in (${idList})
-          and e2.action in (${actionList}) and e2.created_at < ${from.toISOString()}::timestamptz
-        order by e2.entity_id, e2.seq desc))
-      order by ${events.seq}`,
-  );
-  return rows.map((r) => ({ entityId: r.entity_id, action: r.action, at: new Date(Number(r.at_ms)), status: r.status }));
-}
-
-/** Replay a component's events (in seq order) into intervals of constant status, up to `now`. */
-function intervalsOf(component: ComponentRow, list: StatusEvent[], now: number): Interval[] {
-  const intervals: Interval[] = [];
-  // No event at all (data written around the services): the current status since creation.
-  if (!list.length) return [{ from: component.createdAt.getTime(), to: now, status: component.status }];
-  let open: { from: number; status: ComponentStatus } | null = null;
-  for (const event of list) {
-    const at = event.at.getTime();
-    if (open && at > open.from) intervals.push({ from: open.from, to: at, status: open.status });
-    if (open) open = null;
-    if (event.action !== 'component.deleted' && isStatus(event.status)) open = { from: at, status: event.status };
-  }
-  if (open && now > open.from) intervals.push({ from: open.from, to: now, status: open.status });
-  return intervals;
 }
 
 function isoDate(ms: number): string {
@@ -154,20 +102,87 @@ function round(percent: number): number {
   return Math.round(percent * 10_000) / 10_000;
 }
 
+interface RollupDay {
+  day: string;
+  upMs: number;
+  downMs: number;
+  worstClosed: ComponentStatus | null;
+  lastStatus: ComponentStatus | null;
+  lastMs: number;
+}
+
+/**
+ * One statement for every component: its rollup rows inside the window, plus its last row before
+ * the window (the status the window opens with), found through the primary key per component.
+ */
+async function readRollup(db: Db, ids: readonly string[], startDay: string): Promise<Map<string, { before: RollupDay | null; days: Map<string, RollupDay> }>> {
+  const byId = new Map<string, { before: RollupDay | null; days: Map<string, RollupDay> }>(ids.map((id) => [id, { before: null, days: new Map() }]));
+  if (!ids.length) return byId;
+  const idList = sql.join(ids.map((id) => sql`${id}`), sql`, `);
+  const d = componentStatusDays;
+  const columns = sql`${d.componentId} as component_id, ${d.day}::text as day, ${d.upMs} as up_ms, ${d.downMs} as down_ms,
+    ${d.worstClosed} as worst_closed, ${d.lastStatus} as last_status, (extract(epoch from ${d.lastAt}) * 1000)::float8 as last_ms`;
+  const rows = await queryRows<{ component_id: string; day: string; up_ms: number; down_ms: number; worst_closed: ComponentStatus | null; last_status: ComponentStatus | null; last_ms: number | string; before: boolean }>(
+    db,
+    sql`select ${columns}, false as before from ${d} where ${d.componentId} in (${idList}) and ${d.day} >= ${startDay}::date
+      union all
+      select p.*, true as before from unnest(array[${idList}]::text[]) as c(id)
+        cross join lateral (select ${columns} from ${d} where ${d.componentId} = c.id and ${d.day} < ${startDay}::date order by ${d.day} desc limit 1) p`,
+  );
+  for (const r of rows) {
+    const day: RollupDay = { day: r.day, upMs: Number(r.up_ms), downMs: Number(r.down_ms), worstClosed: r.worst_closed, lastStatus: r.last_status, lastMs: Number(r.last_ms) };
+    const entry = byId.get(r.component_id)!;
+    if (r.before) entry.before = day;
+    else entry.days.set(r.day, day);
+  }
+  return byId;
+}
+
+/**
+ * The window's days from a component's rollup rows. A day with a row: the time it closed, plus its
+ * last status from `lastAt` to the end of the day (or now). A day without one: the status the
+ * previous row ended with, all day.
+ */
+function daysFromRollup(rollup: { before: RollupDay | null; days: Map<string, RollupDay> }, start: number, days: number, now: number): UptimeDay[] {
+  const result: UptimeDay[] = [];
+  let carry = rollup.before?.lastStatus ?? null;
+  for (let i = 0; i < days; i++) {
+    const dayStart = start + i * dayMs;
+    const dayEnd = Math.min(dayStart + dayMs, now);
+    const date = isoDate(dayStart);
+    const row = rollup.days.get(date);
+    let upMs = row?.upMs ?? 0;
+    let downMs = row?.downMs ?? 0;
+    let worst: ComponentStatus | null = row?.worstClosed ?? null;
+    const open = row ? row.lastStatus : carry;
+    const openMs = dayEnd - Math.max(row ? row.lastMs : dayStart, dayStart);
+    if (open && openMs > 0) {
+      if (upStatuses.has(open)) upMs += openMs;
+      else if (downStatuses.has(open)) downMs += openMs;
+      worst = worst ? worstComponentStatus([worst, open]) : open;
+    }
+    if (row) carry = row.lastStatus;
+    const known = upMs + downMs;
+    result.push({ date, uptimePercent: known > 0 ? round((upMs / known) * 100) : null, worstStatus: worst, upMs, downMs });
+  }
+  return result;
+}
+
 /**
  * The last `maxUptimeDays` UTC days (oldest first, today last) for each component, in one query.
- * Fields that want fewer days take the tail.
+ * Fields that want fewer days take the tail. A component without any rollup row (written around
+ * the services and their events) shows its current status since its creation.
  */
-export async function readUptime(db: Db, viewer: Viewer, componentRows: readonly ComponentRow[], now = new Date()): Promise<UptimeDay[][]> {
+export async function readUptime(db: Db, _viewer: Viewer, componentRows: readonly ComponentRow[], now = new Date()): Promise<UptimeDay[][]> {
   const start = windowStart(now, maxUptimeDays);
-  const list = await readStatusEvents(db, viewer, [...new Set(componentRows.map((c) => c.id))], new Date(start));
-  const byId = new Map<string, StatusEvent[]>();
-  for (const e of list) {
-    let l = byId.get(e.entityId);
-    if (!l) byId.set(e.entityId, (l = []));
-    l.push(e);
-  }
-  return componentRows.map((c) => dailyUptime(intervalsOf(c, byId.get(c.id) ?? [], now.getTime()), start, maxUptimeDays, now.getTime()));
+  const rollups = await readRollup(db, [...new Set(componentRows.map((c) => c.id))], isoDate(start));
+  return componentRows.map((c) => {
+    const rollup = rollups.get(c.id)!;
+    if (!rollup.before && !rollup.days.size) {
+      return dailyUptime([{ from: c.createdAt.getTime(), to: now.getTime(), status: c.status }], start, maxUptimeDays, now.getTime());
+    }
+    return daysFromRollup(rollup, start, maxUptimeDays, now.getTime());
+  });
 }
 
 /**
