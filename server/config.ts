@@ -20,6 +20,8 @@ const envSchema = z.object({
   REDIS_URL: z.string().optional(),
   /** Expose commit times per event at /debug/live (the fan-out benchmark reads them). */
   LIVE_DEBUG: z.enum(['true', 'false']).default('false'),
+  /** On SIGTERM/SIGINT: how long in-flight requests may take before the process exits anyway. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   /**
    * Abuse limits (server/limits/config.ts, parsed by `limitsFromEnv`): TRUST_PROXY,
    * GRAPHQL_LIMITS, GRAPHQL_STAFF_LIMITS, GRAPHQL_INTROSPECTION, GRAPHIQL, MAX_BODY_BYTES,

@@ -8,6 +8,7 @@ import { embedHeaders, embedScript } from './embed.js';
 import { refuseDeclaredBody } from './limits/body.js';
 import { nodeRequestUrl } from './http/request.js';
 import { securityHeaders, type SecurityOptions } from './http/security-headers.js';
+import { isPageRoute } from './http/web-routes.js';
 
 export const webDist = fileURLToPath(new URL('../web/dist', import.meta.url));
 
@@ -23,6 +24,8 @@ export interface HttpRoutes {
   badge?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** GET /history.atom (server/feed.ts). */
   feed?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** GET /readyz (server/http/health.ts). */
+  readyz?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 /**
@@ -58,7 +61,7 @@ export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}, security: 
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes.liveDebug()));
       return;
     }
-    const handler = path === '/badge.svg' ? routes.badge : path === '/history.atom' ? routes.feed : undefined;
+    const handler = path === '/badge.svg' ? routes.badge : path === '/history.atom' ? routes.feed : path === '/readyz' ? routes.readyz : undefined;
     if (handler) {
       return void handler(req, res).catch(() => {
         if (!res.headersSent) res.writeHead(500);
@@ -74,8 +77,9 @@ export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}, security: 
       return;
     }
     const notFound = () => void res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
-    const { hashed, assets } = web() ?? {};
-    if (!hashed || !assets) {
+    const { hashed, assets, files } = web() ?? {};
+    if (!hashed || !assets || !files) {
+      if (!isPageRoute(path)) return notFound();
       return void res.writeHead(503, { 'content-type': 'text/plain' }).end('The web app is not built: run `npm run build:web`.');
     }
     if (path.startsWith('/assets/')) {
@@ -89,7 +93,8 @@ export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}, security: 
       if (!existsSync(join(webDist, file))) return notFound();
       return void hashed(req, res, notFound);
     }
-    return void assets(req, res, notFound);
+    // index.html only for the web app's own routes; other paths are a built file or 404.
+    return void (isPageRoute(path) ? assets : files)(req, res, notFound);
   });
 }
 
@@ -100,7 +105,7 @@ export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}, security: 
  * (web/vite.config.ts), so the list is complete once the second one is written.
  */
 function webFiles() {
-  let built: { stamp: string; hashed: ReturnType<typeof sirv>; assets: ReturnType<typeof sirv> } | null = null;
+  let built: { stamp: string; hashed: ReturnType<typeof sirv>; assets: ReturnType<typeof sirv>; files: ReturnType<typeof sirv> } | null = null;
   const mtime = (name: string) => statSync(join(webDist, name), { throwIfNoEntry: false })?.mtimeMs;
   return () => {
     const html = mtime('index.html');
@@ -114,6 +119,8 @@ function webFiles() {
         hashed: sirv(webDist, { etag: true, gzip: true, brotli: true, maxAge: 31_536_000, immutable: true }),
         // index.html for every client-side route, revalidated so a new build is picked up at once.
         assets: sirv(webDist, { single: true, etag: true, gzip: true, brotli: true, maxAge: 0 }),
+        // The same files without the index.html fallback, for paths that are not routes.
+        files: sirv(webDist, { etag: true, gzip: true, brotli: true, maxAge: 0 }),
       };
     }
     return built;

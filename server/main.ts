@@ -37,9 +37,21 @@ const maintenanceTicker = startMaintenanceTicker(database.db, () => database.db.
 const port = await node.listen(config.PORT, config.HOST);
 logger.info(`statushub listening on http://localhost:${port} (GraphQL, SSE and WebSocket at /graphql)`);
 
+// Graceful: stop accepting, tell live subscribers to reconnect elsewhere (WebSocket 1012, SSE
+// `live/restarting`), let in-flight requests finish, exit within SHUTDOWN_TIMEOUT_MS whatever
+// happens. A second signal exits at once.
+let stopping = false;
 async function shutdown(signal: string) {
-  logger.info({ signal }, 'shutting down');
-  await node.close();
+  if (stopping) process.exit(1);
+  stopping = true;
+  const timeoutMs = config.SHUTDOWN_TIMEOUT_MS;
+  logger.info({ signal, timeoutMs }, 'shutting down');
+  setTimeout(() => {
+    logger.warn({ timeoutMs }, 'shutdown deadline passed; exiting');
+    process.exit(1);
+  }, timeoutMs).unref();
+  // Leave a little of the deadline for the ticker and the database.
+  await node.close({ graceMs: Math.max(0, timeoutMs - 500) });
   await maintenanceTicker.stop();
   await database.close();
   process.exit(0);

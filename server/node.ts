@@ -9,6 +9,7 @@ import { createGraphQLContext } from './context.js';
 import type { Database } from './db/client.js';
 import { feedHandler } from './feed.js';
 import { createHttpServer } from './http.js';
+import { createReadiness, readyzHandler } from './http/health.js';
 import { createMetrics } from './metrics.js';
 import { credentialsFromNode } from './realtime/credentials.js';
 import { AccessWatch } from './realtime/access.js';
@@ -16,7 +17,7 @@ import { DocumentCache } from './realtime/documents.js';
 import { LiveHub } from './realtime/hub.js';
 import type { LiveServices } from './realtime/services.js';
 import { createSseHandler } from './realtime/sse.js';
-import { listenPostgres, listenRedis, type Wakeups } from './realtime/wakeups.js';
+import { listenPostgres, listenRedis, type PostgresWakeups, type Wakeups } from './realtime/wakeups.js';
 import { attachWebSocket } from './realtime/ws.js';
 import type { CommitListener } from './services/context.js';
 import { resolveLimits, type Limits, type LimitsOverride } from './limits/config.js';
@@ -50,7 +51,14 @@ export interface HubNode {
   server: Server;
   onCommit: CommitListener;
   listen(port: number, host?: string): Promise<number>;
-  close(): Promise<void>;
+  /** Whether `close` has begun (then /readyz answers 503). */
+  draining(): boolean;
+  /**
+   * Stop accepting connections, tell live subscribers to reconnect elsewhere (WebSocket close
+   * 1012, SSE `live/restarting`), let in-flight requests finish for up to `graceMs`, then close
+   * whatever is left. `graceMs` 0 (the default) closes at once after telling subscribers.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 export async function createNode(options: NodeOptions): Promise<HubNode> {
@@ -62,7 +70,9 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
   const wake = () => hub.wake();
 
   const wakeups: Wakeups[] = [];
-  if (database.sql) wakeups.push(await listenPostgres(database.sql, wake, logger));
+  let listening: PostgresWakeups | undefined;
+  if (database.sql) wakeups.push((listening = await listenPostgres(database.sql, wake, logger)));
+  let draining = false;
   if (options.redisUrl) wakeups.push(await listenRedis(options.redisUrl, wake, logger));
 
   const commitTimes = options.liveDebug ? new Map<number, number>() : null;
@@ -108,6 +118,7 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
     },
     badge: badgeHandler(database.db),
     feed: feedHandler(database.db),
+    readyz: readyzHandler(createReadiness({ database, listen: listening, draining: () => draining })),
     liveDebug: commitTimes ? () => ({ ...hub.metrics, documentParses: documents.parses, subscribers: hub.subscriberCount(), lastSeq: hub.lastSeq, commitTimes: Object.fromEntries(commitTimes) }) : undefined,
   }, { hsts: options.cookieSecure });
   const ws = attachWebSocket(server, live);
@@ -121,12 +132,26 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
       new Promise((resolve) => {
         server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
       }),
-    async close() {
+    draining: () => draining,
+    async close({ graceMs = 0 } = {}) {
+      if (draining) return;
+      draining = true;
+      const deadline = Date.now() + graceMs;
+      // Stops listening at once; the callback runs when every open connection has ended.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      ws.restart();
+      sse.restart();
       hub.stop();
+      // In-flight requests run to their end; keep-alive connections close as soon as they are idle.
+      const idle = setInterval(() => server.closeIdleConnections(), 25);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+      clearTimeout(timer);
+      clearInterval(idle);
       sse.close();
       await ws.close();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
       for (const w of wakeups) await w.close();
       await rates.close();
     },

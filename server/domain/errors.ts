@@ -35,6 +35,7 @@ export const errorCodes = [
   'rate/limited',
   'rate/too_many_subscriptions',
   'rate/too_many_streams',
+  'live/restarting',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 

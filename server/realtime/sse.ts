@@ -85,7 +85,16 @@ export function createSseHandler(services: LiveServices, fallback: (request: Req
     });
   }
 
-  return { handle, close: () => clearInterval(keepAlive), openStreams: () => open.size };
+  /**
+   * The node is shutting down: every stream gets a last `next` event carrying the error
+   * `live/restarting`, then `complete`. Clients subscribe again (to another node) with
+   * `after` set to the last seq they received and miss nothing.
+   */
+  function restart(): void {
+    for (const res of open) if (writable(res)) endWithErrors(res, [restarting]);
+  }
+
+  return { handle, restart, close: () => clearInterval(keepAlive), openStreams: () => open.size };
 }
 
 const keepAliveMessage = Buffer.from(':\n\n');
@@ -116,6 +125,8 @@ function startStream(res: ServerResponse): void {
   });
   res.flushHeaders();
 }
+
+const restarting = new GraphQLError('The server is restarting: subscribe again with `after` set to the last seq received.', { extensions: { code: 'live/restarting' } });
 
 const unexpected = { message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 

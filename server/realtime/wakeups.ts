@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
@@ -14,16 +15,87 @@ export interface Wakeups {
   close(): Promise<void>;
 }
 
+/** The LISTEN connection as `/readyz` reports it. */
+export interface ListenState {
+  listening: boolean;
+  /** When it last changed (ms since the epoch). */
+  since: number;
+}
+
+export interface PostgresWakeups extends Wakeups {
+  state(): ListenState;
+  /**
+   * NOTIFY a channel only this node listens on and wait for it to come back through the LISTEN
+   * connection: the one proof that the connection is alive (postgres.js tells nobody when it
+   * drops). A failed probe also listens again, in case postgres.js gave up re-listening.
+   */
+  probe(timeoutMs: number): Promise<boolean>;
+}
+
 /**
  * PostgreSQL LISTEN on a dedicated connection. postgres.js re-establishes it after a drop and
  * calls `onlisten` again, and we wake then too: whatever was committed meanwhile is caught up.
  */
-export async function listenPostgres(sql: postgres.Sql, wake: () => void, logger?: Logger): Promise<Wakeups> {
-  const listener = await sql.listen(liveChannel, () => wake(), () => {
-    logger?.debug('LISTEN connection (re)established');
-    wake();
-  });
-  return { published: () => {}, close: () => listener.unlisten() };
+export async function listenPostgres(sql: postgres.Sql, wake: () => void, logger?: Logger): Promise<PostgresWakeups> {
+  const probeChannel = `${liveChannel}_probe_${randomBytes(6).toString('hex')}`;
+  const state: ListenState = { listening: false, since: Date.now() };
+  const set = (listening: boolean) => {
+    if (state.listening !== listening) Object.assign(state, { listening, since: Date.now() });
+  };
+  const waiting = new Map<string, () => void>();
+  let handles: { unlisten(): Promise<void> }[] = [];
+  const listen = async () => {
+    handles = await Promise.all([
+      sql.listen(liveChannel, () => wake(), () => {
+        logger?.debug('LISTEN connection (re)established');
+        set(true);
+        wake();
+      }),
+      sql.listen(probeChannel, (token) => waiting.get(token)?.()),
+    ]);
+  };
+  await listen();
+  let closed = false;
+  let relistening: Promise<void> | null = null;
+
+  async function probe(timeoutMs: number): Promise<boolean> {
+    const token = randomBytes(6).toString('hex');
+    let timer: NodeJS.Timeout | undefined;
+    const heard = new Promise<boolean>((resolve) => {
+      waiting.set(token, () => resolve(true));
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      await Promise.race([sql`select pg_notify(${probeChannel}, ${token})`, heard]);
+      const ok = await heard;
+      set(ok);
+      if (!ok && !closed && !relistening) {
+        // NOTE: postgres.js swallows a failed re-LISTEN (it retries only when the connection
+        // closes again); listening afresh costs at worst a duplicate wake-up.
+        relistening = Promise.all(handles.map((h) => h.unlisten().catch(() => {})))
+          .then(listen)
+          .catch((err: unknown) => logger?.warn({ err }, 'LISTEN again failed'))
+          .finally(() => (relistening = null));
+      }
+      return ok;
+    } catch {
+      set(false);
+      return false;
+    } finally {
+      clearTimeout(timer);
+      waiting.delete(token);
+    }
+  }
+
+  return {
+    published: () => {},
+    state: () => ({ ...state }),
+    probe,
+    close: async () => {
+      closed = true;
+      await Promise.all(handles.map((h) => h.unlisten()));
+    },
+  };
 }
 
 /** Redis pub/sub, for fleets where NOTIFY fan-in is not enough (REDIS_URL). */

@@ -60,7 +60,10 @@ function wsSubscriber(socket: WebSocket, id: string): Subscriber {
  * graphql-ws runs the protocol (handshake, ping, complete); `pageEvents` subscriptions are
  * registered with the hub, which writes their frames straight to the socket.
  */
-export function attachWebSocket(server: Server, services: LiveServices): { close(): Promise<void> } {
+/** Close code for "this node is going away, reconnect (to another node)": RFC 6455 Service Restart. */
+export const serviceRestart = 1012;
+
+export function attachWebSocket(server: Server, services: LiveServices): { restart(): void; close(): Promise<void> } {
   // NOTE: no permessage-deflate: broadcast frames would be compressed once per socket.
   const wss = new WebSocketServer({ server, path: '/graphql', perMessageDeflate: false, maxPayload: 1024 * 1024 });
   const states = new WeakMap<object, ConnectionState>();
@@ -155,8 +158,14 @@ export function attachWebSocket(server: Server, services: LiveServices): { close
   );
 
   return {
+    // graphql-ws clients retry after 1012 (not a fatal code for them); the web app backs off.
+    restart: () => {
+      for (const socket of wss.clients) socket.close(serviceRestart, 'service restart');
+    },
     close: async () => {
       await disposable.dispose();
+      // Sockets whose peer never answered the closing handshake.
+      for (const socket of wss.clients) socket.terminate();
     },
   };
 }
