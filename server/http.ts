@@ -24,6 +24,8 @@ export interface HttpRoutes {
   badge?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** GET /history.atom (server/feed.ts). */
   feed?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** GraphQL GET/POST through the answer cache (server/http/graphql-answers.ts); yoga when absent. */
+  graphql?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** GET /readyz (server/http/health.ts). */
   readyz?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
@@ -45,6 +47,12 @@ export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}, security: 
       if (routes.maxBodyBytes !== undefined && refuseDeclaredBody(req, res, routes.maxBodyBytes)) return;
       if (routes.sse && req.headers.accept?.includes('text/event-stream')) {
         return void routes.sse(req, res).catch(() => {
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        });
+      }
+      if (routes.graphql) {
+        return void routes.graphql(req, res).catch(() => {
           if (!res.headersSent) res.writeHead(500);
           res.end();
         });

@@ -4,11 +4,13 @@ import type { Logger } from 'pino';
 import { schema } from '../schema/index.js';
 import { createYogaApp, type Yoga } from './app.js';
 import { resolveViewer } from './auth/resolve-viewer.js';
-import { badgeHandler } from './badge.js';
+import { badge } from './badge.js';
 import { createGraphQLContext } from './context.js';
 import type { Database } from './db/client.js';
-import { feedHandler } from './feed.js';
+import { feed } from './feed.js';
 import { createHttpServer } from './http.js';
+import { AnswerCache, cachedRoute, readerCredentials } from './http/answer-cache.js';
+import { cachedGraphql } from './http/graphql-answers.js';
 import { createReadiness, readyzHandler } from './http/health.js';
 import { createMetrics } from './metrics.js';
 import { credentialsFromNode } from './realtime/credentials.js';
@@ -50,6 +52,8 @@ export interface HubNode {
   live: LiveServices;
   server: Server;
   onCommit: CommitListener;
+  /** Public answers served from memory (server/http/answer-cache.ts). */
+  answers: AnswerCache;
   listen(port: number, host?: string): Promise<number>;
   /** Whether `close` has begun (then /readyz answers 503). */
   draining(): boolean;
@@ -65,7 +69,9 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
   const { database, logger } = options;
   // Late-bound through `live`, so every transport resolves viewers the same way (tests hook it).
   const access = new AccessWatch((credentials) => live.resolveViewer(credentials), logger);
-  const hub = new LiveHub({ db: database.db, schema, logger, replayWindow: options.replayWindow, pollMs: options.pollMs, access });
+  // Public answers kept per page and audience; every event the hub sees (on every node) drops its page's.
+  const answers = new AnswerCache({ resolveViewer: (credentials) => live.resolveViewer(credentials) });
+  const hub = new LiveHub({ db: database.db, schema, logger, replayWindow: options.replayWindow, pollMs: options.pollMs, access, onEvent: (row) => answers.invalidatePage(row.pageId) });
   await hub.start();
   const wake = () => hub.wake();
 
@@ -116,8 +122,9 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
         return null;
       }
     },
-    badge: badgeHandler(database.db),
-    feed: feedHandler(database.db),
+    badge: cachedRoute(answers, { name: 'badge', credentials: readerCredentials, compute: (url, header) => badge(database.db, url, header) }),
+    feed: cachedRoute(answers, { name: 'atom', credentials: readerCredentials, compute: (url, header) => feed(database.db, url, header) }),
+    graphql: cachedGraphql({ cache: answers, yoga, maxBodyBytes: limits.maxBodyBytes, rates, trustProxy: limits.trustProxy }),
     readyz: readyzHandler(createReadiness({ database, listen: listening, draining: () => draining })),
     liveDebug: commitTimes ? () => ({ ...hub.metrics, documentParses: documents.parses, subscribers: hub.subscriberCount(), lastSeq: hub.lastSeq, commitTimes: Object.fromEntries(commitTimes) }) : undefined,
   }, { hsts: options.cookieSecure });
@@ -128,6 +135,7 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
     live,
     server,
     onCommit,
+    answers,
     listen: (port, host) =>
       new Promise((resolve) => {
         server.listen(port, host, () => resolve((server.address() as AddressInfo).port));

@@ -101,6 +101,8 @@ export interface HubOptions {
   pollMs?: number;
   /** Open streams' credentials, re-checked on events that change access before those are fanned out. */
   access?: AccessWatch;
+  /** Every event, in order, before it is fanned out (the answer cache invalidates from here). */
+  onEvent?: (row: CommittedEvent) => void;
 }
 
 type EventRow = CommittedEvent;
@@ -370,6 +372,7 @@ export class LiveHub {
   }
 
   private async process(row: EventRow): Promise<void> {
+    this.options.onEvent?.(row);
     // NOTE: first, so a stream that lost its access gets neither this event nor any later one.
     await this.options.access?.recheck(row);
     const kind = liveKindOf(row.entityType);

@@ -1,0 +1,269 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { audienceKey } from '../auth/audience.js';
+import { credentialsFrom, type Credentials } from '../auth/resolve-viewer.js';
+import type { Viewer } from '../auth/viewer.js';
+import { nodeRequestUrl } from './request.js';
+
+/**
+ * Answers for public audiences, kept in memory per (page, audience) and thrown away when the
+ * event log says that page changed.
+ *
+ * Who may be served from here: anonymous callers and audience tokens (each resolved to the
+ * audience it reads as, never by its raw header). Staff, users and API tokens are never cached:
+ * their answers depend on who they are. A key always starts with the page id, the audience key
+ * and the actor kind (`anonymous` / `audience_token`, which the `viewer { actorType }` field
+ * shows); the route adds everything else that changes its answer.
+ *
+ * Freshness: `invalidatePage` (called by the live hub for every event, in order, on every node)
+ * drops the page's answers and bumps its generation. A request remembers the generation before
+ * it computes and `store` refuses its answer if the generation moved meanwhile, so an answer read
+ * before a commit is never stored after the invalidation that commit caused. Answers also expire
+ * after `ttlMs` (time-dependent fields such as today's uptime day, or a hub that stopped
+ * processing), and viewer resolutions are dropped on every event (a revoked token, a deployment
+ * made protected) and at the credential's expiry.
+ */
+
+export interface Answer {
+  status: number;
+  /** Lower-case names; never CORS, Vary or Cache-Control (added when sent). */
+  headers: Record<string, string>;
+  body: Buffer;
+  etag: string;
+}
+
+interface Entry extends Answer {
+  expires: number;
+}
+
+/** What the cache needs to know about a caller: enough to key and to rate-limit. */
+export interface CacheViewer {
+  pageId: string;
+  /** `public`, `deployment:<slug>`; null when the caller's answers are not cacheable. */
+  audience: string | null;
+  actorType: Viewer['actor']['type'];
+  /** Audience-token id (rate limits count per token). */
+  tokenId: string | null;
+  public: boolean;
+}
+
+export interface AnswerCacheOptions {
+  resolveViewer: (credentials: Credentials) => Promise<Viewer>;
+  /** Answers kept at most this long even without an event (default 30 s). */
+  ttlMs?: number;
+  /** Entries kept in all (default 5,000); the oldest go first. */
+  maxEntries?: number;
+  /** Seconds a shared cache may keep a public answer (default 5). */
+  sharedMaxAge?: number;
+  /** Seconds a shared cache may serve a stale public answer while it revalidates (default 30). */
+  staleWhileRevalidate?: number;
+}
+
+export function etagOf(body: Buffer | string): string {
+  return `"${createHash('sha1').update(body).digest('base64url')}"`;
+}
+
+/** The headers that select an audience (the page too): every cached answer varies on them. */
+export const audienceVary = 'Accept, Authorization, Cookie, X-Statushub-Audience, X-Statushub-Page';
+
+export class AnswerCache {
+  readonly metrics = { hits: 0, misses: 0, stores: 0, staleRefused: 0, invalidations: 0, notModified: 0 };
+  private readonly pages = new Map<string, Map<string, Entry>>();
+  private readonly generations = new Map<string, number>();
+  private readonly viewers = new Map<string, { viewer: CacheViewer; expires: number }>();
+  private size = 0;
+  private viewerEpoch = 0;
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+  readonly publicCacheControl: string;
+
+  constructor(private readonly options: AnswerCacheOptions) {
+    this.ttlMs = options.ttlMs ?? 30_000;
+    this.maxEntries = options.maxEntries ?? 5_000;
+    this.publicCacheControl = `public, max-age=0, s-maxage=${options.sharedMaxAge ?? 5}, stale-while-revalidate=${options.staleWhileRevalidate ?? 30}`;
+  }
+
+  /**
+   * The caller as the cache sees it, or a thrown DomainError (the route answers it uncached).
+   * Credentials without a session cookie are remembered until the next event or their expiry, so
+   * a hit costs no database round trip; a cookie is resolved every time (it may be staff).
+   */
+  async viewer(credentials: Credentials): Promise<CacheViewer> {
+    const remembered = !credentials.sessionToken;
+    const key = remembered ? `${credentials.host ?? ''}\n${credentials.pageSlug ?? ''}\n${credentials.audience ?? ''}\n${credentials.bearer ?? ''}` : '';
+    if (remembered) {
+      const known = this.viewers.get(key);
+      if (known && known.expires > Date.now()) return known.viewer;
+    }
+    // A resolution that raced an event (a revocation) is used once but not remembered.
+    const epoch = this.viewerEpoch;
+    const viewer = await this.options.resolveViewer(credentials);
+    const actor = viewer.actor;
+    const cacheable = (actor.type === 'anonymous' || actor.type === 'audience_token') && viewer.audience.kind !== 'internal';
+    const resolved: CacheViewer = {
+      pageId: viewer.page.id,
+      audience: cacheable ? audienceKey(viewer.audience) : null,
+      actorType: actor.type,
+      tokenId: actor.type === 'audience_token' ? actor.id : null,
+      public: cacheable && viewer.audience.kind === 'public' && actor.type === 'anonymous',
+    };
+    if (remembered && cacheable && epoch === this.viewerEpoch) {
+      if (this.viewers.size >= 10_000) this.viewers.clear();
+      this.viewers.set(key, { viewer: resolved, expires: Math.min(Date.now() + this.ttlMs, viewer.credentialExpiresAt?.getTime() ?? Infinity) });
+    }
+    return resolved;
+  }
+
+  /** The key prefix every route starts with; null when this caller is not cached. */
+  keyOf(viewer: CacheViewer, rest: string): string | null {
+    return viewer.audience === null ? null : `${viewer.audience}\n${viewer.actorType}\n${rest}`;
+  }
+
+  generation(pageId: string): number {
+    return this.generations.get(pageId) ?? 0;
+  }
+
+  get(pageId: string, key: string): Answer | undefined {
+    const entry = this.pages.get(pageId)?.get(key);
+    if (entry && entry.expires > Date.now()) {
+      this.metrics.hits++;
+      return entry;
+    }
+    this.metrics.misses++;
+    return undefined;
+  }
+
+  /** Keeps the answer unless the page changed since `generation` was read. */
+  store(pageId: string, key: string, generation: number, answer: Answer): boolean {
+    if (this.generation(pageId) !== generation) {
+      this.metrics.staleRefused++;
+      return false;
+    }
+    let entries = this.pages.get(pageId);
+    if (!entries) this.pages.set(pageId, (entries = new Map()));
+    if (!entries.has(key)) this.size++;
+    entries.set(key, { ...answer, expires: Date.now() + this.ttlMs });
+    this.metrics.stores++;
+    if (this.size > this.maxEntries) this.evictOldest();
+    return true;
+  }
+
+  /** An event on this page: every audience's answers go (finer is possible, this is safe). */
+  invalidatePage(pageId: string): void {
+    this.generations.set(pageId, this.generation(pageId) + 1);
+    const entries = this.pages.get(pageId);
+    if (entries) {
+      this.size -= entries.size;
+      this.pages.delete(pageId);
+    }
+    // Access may have changed (token revoked, deployment protected or renamed): resolve again.
+    this.viewers.clear();
+    this.viewerEpoch++;
+    this.metrics.invalidations++;
+  }
+
+  get entries(): number {
+    return this.size;
+  }
+
+  private evictOldest(): void {
+    for (const entries of this.pages.values()) {
+      const first = entries.keys().next();
+      if (!first.done) {
+        entries.delete(first.value);
+        this.size--;
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * Send an answer (cached or just computed) with its validators: 304 when `If-None-Match` names
+ * its ETag; `public, s-maxage` for the anonymous public audience, `private` for anything else,
+ * and `Vary` on every header that selects the audience either way, so no shared cache hands one
+ * audience's answer to another. CORS as yoga sends it: the origin reflected, no credentials.
+ */
+export function sendAnswer(req: IncomingMessage, res: ServerResponse, answer: Answer, cache: { publicCacheControl: string } | null, shared: boolean, metrics?: AnswerCache['metrics']): void {
+  const headers: Record<string, string> = { ...answer.headers, etag: answer.etag };
+  headers['cache-control'] = shared && cache ? cache.publicCacheControl : 'private, max-age=0, must-revalidate';
+  const origin = req.headers.origin;
+  headers.vary = origin ? `${audienceVary}, Origin` : audienceVary;
+  if (origin) headers['access-control-allow-origin'] = origin;
+  if (answer.status === 200 && ifNoneMatch(req.headers['if-none-match'], answer.etag)) {
+    if (metrics) metrics.notModified++;
+    delete headers['content-type'];
+    res.writeHead(304, headers).end();
+    return;
+  }
+  headers['content-length'] = String(answer.body.byteLength);
+  res.writeHead(answer.status, headers).end(req.method === 'HEAD' ? undefined : answer.body);
+}
+
+function ifNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+/**
+ * A plain GET route (badge, feeds, API JSON) through the cache: `compute` is the route's pure
+ * function of (url, header), `credentials` how the route reads its caller (with its defaults),
+ * `key` what else in the URL changes the answer (never the whole query string: a cache-busting
+ * parameter must not force a miss). Refusals and errors are answered uncached.
+ */
+export function cachedRoute(
+  cache: AnswerCache,
+  route: {
+    name: string;
+    credentials: (url: URL, header: (name: string) => string | null | undefined) => Credentials;
+    compute: (url: URL, header: (name: string) => string | null | undefined) => Promise<{ status: number; headers: Record<string, string>; body: string | Buffer }>;
+    key?: (url: URL) => string;
+  },
+) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = nodeRequestUrl(req);
+    if (!url) return void res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad Request\n');
+    const header = (name: string) => {
+      const value = req.headers[name.toLowerCase()];
+      return Array.isArray(value) ? value.join(', ') : value;
+    };
+    let viewer: CacheViewer | null = null;
+    try {
+      viewer = await cache.viewer(route.credentials(url, header));
+    } catch {
+      viewer = null; // the route itself answers the refusal
+    }
+    const key = viewer ? cache.keyOf(viewer, `${route.name}\n${route.key?.(url) ?? ''}`) : null;
+    if (viewer && key) {
+      const hit = cache.get(viewer.pageId, key);
+      if (hit) return sendAnswer(req, res, hit, cache, viewer.public, cache.metrics);
+    }
+    const generation = viewer ? cache.generation(viewer.pageId) : 0;
+    const computed = await route.compute(url, header);
+    const body = Buffer.isBuffer(computed.body) ? computed.body : Buffer.from(computed.body);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(computed.headers)) {
+      const lower = name.toLowerCase();
+      if (lower !== 'cache-control' && lower !== 'vary' && !lower.startsWith('access-control-')) headers[lower] = value;
+    }
+    const answer: Answer = { status: computed.status, headers, body, etag: etagOf(body) };
+    if (computed.status !== 200 || !viewer || !key) {
+      // Not ours to cache: the route's own headers, untouched.
+      res.writeHead(computed.status, computed.headers).end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    cache.store(viewer.pageId, key, generation, answer);
+    sendAnswer(req, res, answer, cache, viewer.public, cache.metrics);
+  };
+}
+
+/**
+ * How the badge and the feeds read their caller (server/badge.ts, server/feed.ts): the public
+ * slice unless an audience or a token says otherwise, never what a staff cookie would unlock.
+ */
+export function readerCredentials(url: URL, header: (name: string) => string | null | undefined): Credentials {
+  const credentials = credentialsFrom(url, header);
+  if (!credentials.audience && !credentials.bearer) credentials.audience = 'public';
+  return credentials;
+}

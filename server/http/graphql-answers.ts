@@ -1,0 +1,253 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getOperationAST, parse, print } from 'graphql';
+import { credentialsFrom } from '../auth/resolve-viewer.js';
+import type { Yoga } from '../app.js';
+import { csrfHeader } from '../csrf-plugin.js';
+import { bodyTooLargeJson } from '../limits/body.js';
+import { clientIp } from '../limits/client-ip.js';
+import type { Limits } from '../limits/config.js';
+import type { RateLimits } from '../limits/rate.js';
+import { etagOf, sendAnswer, type Answer, type AnswerCache, type CacheViewer } from './answer-cache.js';
+import { nodeRequestUrl } from './request.js';
+
+/**
+ * GraphQL queries from anonymous and audience-token callers, answered from the AnswerCache
+ * before yoga parses or validates anything: read the body (same limit as yoga's), resolve the
+ * caller to its audience (remembered between events), build the key, send the bytes. The rate
+ * limit an anonymous read (per IP) or a token (per token) would meet in yoga is counted here too;
+ * a caller over it goes on to yoga, which refuses it.
+ *
+ * The key: page, audience, actor kind, response format (the media type yoga would choose from
+ * Accept, not the header's text), operationName, variables, and the document text. A document
+ * that differs only in spelling (spaces, commas, key order of the variables) is parsed once and
+ * found under its printed form, so a client cannot force an execution by respelling a query.
+ * Nothing else a client sends (Cache-Control, Pragma, extra parameters) is read.
+ *
+ * Everything else — mutations, subscriptions, staff, errors, non-JSON bodies — is answered by
+ * yoga as before; only a query's error-free 200 answer is stored.
+ */
+export interface GraphqlAnswerOptions {
+  cache: AnswerCache;
+  yoga: Yoga;
+  maxBodyBytes: number;
+  rates?: RateLimits;
+  trustProxy: Limits['trustProxy'];
+}
+
+type Params = { query: string; variables: unknown; operationName: string | null };
+
+export function cachedGraphql({ cache, yoga, maxBodyBytes, rates, trustProxy }: GraphqlAnswerOptions) {
+  const aliases = new Map<string, string>();
+  const formats = new Map<string, string | null>();
+
+  function formatOf(accept: string | undefined): string | null {
+    const raw = accept ?? '';
+    let format = formats.get(raw);
+    if (format === undefined) {
+      format = chooseMediaType(raw);
+      if (formats.size > 1000) formats.clear();
+      formats.set(raw, format);
+    }
+    return format;
+  }
+
+  async function admit(viewer: CacheViewer, req: IncomingMessage): Promise<boolean> {
+    if (!rates) return true;
+    try {
+      if (viewer.actorType === 'anonymous') await rates.read(clientIp(req.socket.remoteAddress, header(req, 'x-forwarded-for'), trustProxy));
+      else if (viewer.tokenId) await rates.tokenUse(viewer.tokenId);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = req.method;
+    const url = nodeRequestUrl(req);
+    const contentType = req.headers['content-type'] ?? '';
+    if (!url || (method !== 'GET' && method !== 'POST') || (method === 'POST' && !contentType.toLowerCase().startsWith('application/json'))) return void yoga(req, res);
+    const credentials = credentialsFrom(url, (name) => header(req, name));
+    // yoga's CSRF check for a GET with the session cookie: let yoga refuse it.
+    if (method === 'GET' && credentials.sessionToken && !req.headers[csrfHeader] && !req.headers['x-graphql-yoga-csrf']) return void yoga(req, res);
+
+    let body: Buffer | undefined;
+    let params: Params | null = null;
+    if (method === 'POST') {
+      body = await readBody(req, maxBodyBytes);
+      if (!body) {
+        res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', connection: 'close' }).end(bodyTooLargeJson(maxBodyBytes));
+        return;
+      }
+      params = postParams(body);
+    } else {
+      params = getParams(url);
+    }
+    const format = formatOf(req.headers.accept);
+
+    let viewer: CacheViewer | null = null;
+    let key: string | null = null;
+    if (params && format) {
+      try {
+        viewer = await cache.viewer(credentials);
+        key = cache.keyOf(viewer, `${format}\n${params.operationName ?? ''}\n${JSON.stringify(params.variables ?? null)}\n${params.query}`);
+      } catch {
+        viewer = null; // refused: yoga answers the refusal
+      }
+    }
+    let canonical: string | null = null;
+    if (viewer && key && params) {
+      const alias = aliases.get(key);
+      const hit = cache.get(viewer.pageId, key) ?? (alias ? cache.get(viewer.pageId, alias) : undefined);
+      if (hit && (await admit(viewer, req))) return sendAnswer(req, res, hit, cache, viewer.public, cache.metrics);
+      if (!hit) {
+        canonical = canonicalKey(cache, viewer, format!, params);
+        if (canonical && canonical !== key) {
+          const found = cache.get(viewer.pageId, canonical);
+          if (aliases.size > 10_000) aliases.clear();
+          aliases.set(key, canonical);
+          if (found && (await admit(viewer, req))) return sendAnswer(req, res, found, cache, viewer.public, cache.metrics);
+        }
+      }
+    }
+
+    // A miss (or not ours): yoga answers, with the body already read.
+    const generation = viewer ? cache.generation(viewer.pageId) : 0;
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+      else headers.set(name, value);
+    }
+    const response = await yoga.fetch(new Request(url, { method, headers, body: body as unknown as BodyInit | undefined }), { req, res });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    if (viewer && canonical && response.status === 200 && isCleanJson(response, bytes)) {
+      const kept: Record<string, string> = {};
+      response.headers.forEach((value, name) => {
+        if (name !== 'content-length' && name !== 'vary' && name !== 'cache-control' && name !== 'set-cookie' && !name.startsWith('access-control-')) kept[name] = value;
+      });
+      const answer: Answer = { status: 200, headers: kept, body: bytes, etag: etagOf(bytes) };
+      cache.store(viewer.pageId, canonical, generation, answer);
+      return sendAnswer(req, res, answer, cache, viewer.public, cache.metrics);
+    }
+    const out: Record<string, string | string[]> = {};
+    response.headers.forEach((value, name) => {
+      if (name !== 'set-cookie' && name !== 'content-length') out[name] = value;
+    });
+    const cookies = response.headers.getSetCookie();
+    if (cookies.length) out['set-cookie'] = cookies;
+    res.writeHead(response.status, out).end(bytes);
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The printed document and sorted variables: null unless it is a query (never stored otherwise). */
+function canonicalKey(cache: AnswerCache, viewer: CacheViewer, format: string, params: Params): string | null {
+  try {
+    const document = parse(params.query, { noLocation: true, maxTokens: 10_000 });
+    const operation = getOperationAST(document, params.operationName ?? undefined);
+    if (!operation || operation.operation !== 'query') return null;
+    return cache.keyOf(viewer, `${format}\n${params.operationName ?? ''}\n${sortedJson(params.variables ?? null)}\n${print(document)}`);
+  } catch {
+    return null;
+  }
+}
+
+function sortedJson(value: unknown): string {
+  return JSON.stringify(value, (_, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
+}
+
+function isCleanJson(response: Response, bytes: Buffer): boolean {
+  if (!response.headers.get('content-type')?.includes('json')) return false;
+  try {
+    const result = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+    return !!result && typeof result === 'object' && !('errors' in result) && 'data' in result;
+  } catch {
+    return false;
+  }
+}
+
+function postParams(body: Buffer): Params | null {
+  try {
+    const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    if (!json || typeof json !== 'object' || Array.isArray(json) || typeof json.query !== 'string') return null;
+    const { variables, operationName } = json;
+    if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
+    if (operationName != null && typeof operationName !== 'string') return null;
+    return { query: json.query, variables: variables ?? null, operationName: (operationName as string | null | undefined) ?? null };
+  } catch {
+    return null;
+  }
+}
+
+function getParams(url: URL): Params | null {
+  const query = url.searchParams.get('query');
+  if (!query) return null;
+  const raw = url.searchParams.get('variables');
+  let variables: unknown = null;
+  if (raw) {
+    try {
+      variables = JSON.parse(raw);
+    } catch {
+      return null;
+    }
+    if (variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
+  }
+  return { query, variables, operationName: url.searchParams.get('operationName') || null };
+}
+
+/** The bytes of a body up to `limit`; undefined past it (the caller answers 413). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.byteLength;
+      if (size > limit) {
+        done = true;
+        req.resume();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!done) resolve(Buffer.concat(chunks, size));
+    });
+    req.on('error', reject);
+  });
+}
+
+/**
+ * The media type yoga's result processors would answer a query with, from Accept (the same walk
+ * as graphql-yoga's use-result-processor: the last match wins); null unless it is JSON.
+ */
+export function chooseMediaType(accept: string): string | null {
+  const wanted = (accept || '*/*')
+    .replace(/\s/g, '')
+    .toLowerCase()
+    .split(',')
+    .flatMap((entry) => {
+      const [type, ...params] = entry.split(';');
+      const charset = params.find((p) => p.includes('charset=')) ?? 'charset=utf-8';
+      return type !== undefined && charset === 'charset=utf-8' ? [type] : [];
+    })
+    .reverse();
+  const processors = [['text/event-stream'], ['multipart/mixed'], ['application/graphql-response+json', 'application/json']];
+  let chosen: string | null = null;
+  for (const types of processors)
+    for (const asked of wanted)
+      for (const type of types) {
+        // yoga's isMatchingMediaType(processor, asked): the wildcard is the asker's.
+        const [ap, as] = asked.split('/');
+        const [p, s] = type.split('/');
+        if ((ap === '*' || ap === p) && (as === '*' || as === s)) chosen = type;
+      }
+  return chosen === 'application/json' || chosen === 'application/graphql-response+json' ? chosen : null;
+}
