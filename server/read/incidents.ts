@@ -1,5 +1,5 @@
 import { isId } from '../domain/validate.js';
-import { and, asc, desc, eq, inArray, notInArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
   components,
@@ -13,7 +13,7 @@ import {
   type IncidentUpdateRow,
 } from '../db/tables/index.js';
 import { invalidInput } from '../domain/errors.js';
-import type { ComponentStatus, IncidentRole } from '../domain/vocabulary.js';
+import { incidentStatuses, type ComponentStatus, type IncidentRole } from '../domain/vocabulary.js';
 import { isInternal, type Viewer } from '../auth/viewer.js';
 import { componentColumns } from './catalog.js';
 import { componentVisible, incidentVisible } from './visibility.js';
@@ -24,6 +24,8 @@ export type IncidentState = 'active' | 'resolved' | 'all';
 
 /** Statuses after which an incident no longer affects anything. */
 export const closedIncidentStatuses = ['resolved', 'postmortem'] as const;
+/** The others. Reads of open incidents name these (`status in (…)`): the (page, status) index serves that, not a `not in`. */
+export const openIncidentStatuses = incidentStatuses.filter((s) => !(closedIncidentStatuses as readonly string[]).includes(s));
 
 /**
  * The public read model is an allow-list: these columns, and nothing else, leave the database
@@ -47,7 +49,7 @@ const publicIncidentColumns = {
 };
 
 function stateFilter(state: IncidentState): SQL | undefined {
-  if (state === 'active') return notInArray(incidents.status, [...closedIncidentStatuses]);
+  if (state === 'active') return inArray(incidents.status, openIncidentStatuses);
   if (state === 'resolved') return inArray(incidents.status, [...closedIncidentStatuses]);
   return undefined;
 }

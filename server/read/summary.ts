@@ -1,4 +1,4 @@
-import { and, eq, notInArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../db/client.js';
 import { components, incidents, maintenances } from '../db/tables/index.js';
 import type { Viewer } from '../auth/viewer.js';
@@ -10,6 +10,7 @@ import {
   type ComponentStatus,
   type Impact,
 } from '../domain/vocabulary.js';
+import { openIncidentStatuses } from './incidents.js';
 import { componentVisible, incidentVisible, maintenanceVisible } from './visibility.js';
 
 export interface PageStatus {
@@ -30,7 +31,7 @@ export async function readPageStatus(db: Db, viewer: Viewer): Promise<PageStatus
       (select array_agg(distinct ${components.status}::text) from ${components}
         where ${and(eq(components.pageId, page.id), componentVisible(audience))}) as statuses,
       (select array_agg(distinct ${incidents.impact}::text) from ${incidents}
-        where ${and(eq(incidents.pageId, page.id), notInArray(incidents.status, ['resolved', 'postmortem']), incidentVisible(audience))}) as impacts,
+        where ${and(eq(incidents.pageId, page.id), inArray(incidents.status, openIncidentStatuses), incidentVisible(audience))}) as impacts,
       exists (select 1 from ${maintenances}
         where ${and(eq(maintenances.pageId, page.id), eq(maintenances.status, 'in_progress'), maintenanceVisible(audience))}) as maintenance`,
   );
