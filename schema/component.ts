@@ -9,6 +9,7 @@ import { stripNulls } from './input.js';
 import { invalidInput } from '../server/domain/errors.js';
 import { errorBudgetRemaining, maxUptimeDays, overallUptime, type UptimeDay as UptimeDayRow } from '../server/read/uptime.js';
 import type { GraphQLContext } from '../server/context.js';
+import { encodeUptime, type UptimeCompact as UptimeCompactShape } from '../server/domain/uptime-compact.js';
 
 export const Component = builder.objectRef<ComponentRow>('Component');
 
@@ -26,6 +27,23 @@ const UptimeDay = builder.objectRef<UptimeDayRow>('UptimeDay').implement({
       nullable: true,
       description: 'The worst status held during the day; null before the component existed.',
       resolve: (day) => day.worstStatus,
+    }),
+  }),
+});
+
+const UptimeCompact = builder.objectRef<UptimeCompactShape>('UptimeCompact').implement({
+  description: 'Daily uptime in a compact form, for pages that draw many components: the same days as `Component.uptime`.',
+  fields: (t) => ({
+    from: t.exposeString('from', { description: 'The first UTC day, YYYY-MM-DD; entry i of each list is that day plus i days, the last one today.' }),
+    basisPoints: t.field({
+      type: ['Int'],
+      nullable: { list: false, items: true },
+      description: 'Per day, uptime in hundredths of a percent (0–10000, floored); null where `UptimeDay.uptimePercent` is null.',
+      resolve: (compact) => compact.basisPoints,
+    }),
+    worst: t.exposeString('worst', {
+      description:
+        'Per day, one character for the worst status held: o operational, d degraded_performance, p partial_outage, M major_outage, m under_maintenance, - none (before the component existed).',
     }),
   }),
 });
@@ -56,6 +74,12 @@ Component.implement({
       description: 'Daily uptime for the last `days` UTC days (at most 90), oldest first, today last.',
       args: { days: t.arg.int({ defaultValue: maxUptimeDays }) },
       resolve: (component, { days }, ctx) => uptimeDays(component, days, ctx),
+    }),
+    uptimeCompact: t.field({
+      type: UptimeCompact,
+      description: 'The days of `uptime` in a compact form (about a fifth of the JSON): what the status pages draw their bars from.',
+      args: { days: t.arg.int({ defaultValue: maxUptimeDays }) },
+      resolve: async (component, { days }, ctx) => encodeUptime(await uptimeDays(component, days, ctx)),
     }),
     uptimePercent: t.float({
       nullable: true,
