@@ -8,6 +8,7 @@ import { embedHeaders, embedScript } from './embed.js';
 import { refuseDeclaredBody } from './limits/body.js';
 import { nodeRequestUrl } from './http/request.js';
 import { securityHeaders, type SecurityOptions } from './http/security-headers.js';
+import { isApiPath } from './http/statuspage-api.js';
 import { isPageRoute } from './http/web-routes.js';
 
 export const webDist = fileURLToPath(new URL('../web/dist', import.meta.url));
@@ -20,6 +21,10 @@ export interface HttpRoutes {
   /** Null when the caller may not read them. */
   metrics?: (req: IncomingMessage) => Promise<{ contentType: string; body: string } | null>;
   liveDebug?: () => unknown;
+  /** GET /history.rss (server/feed.ts). */
+  rss?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** `/api/...` and `/d/<slug>/api/...` (server/http/statuspage-api.ts): the Statuspage-compatible API; unknown API paths answer JSON 404. */
+  api?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** GET /badge.svg (server/badge.ts). */
   badge?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** GET /history.atom (server/feed.ts). */
@@ -68,6 +73,13 @@ export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}, security: 
     if (path === '/debug/live' && routes.liveDebug) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes.liveDebug()));
       return;
+    }
+    const readRoute = path === '/history.rss' ? routes.rss : routes.api && isApiPath(path) ? routes.api : undefined;
+    if (readRoute) {
+      return void readRoute(req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
     }
     const handler = path === '/badge.svg' ? routes.badge : path === '/history.atom' ? routes.feed : path === '/readyz' ? routes.readyz : undefined;
     if (handler) {

@@ -7,11 +7,12 @@ import { resolveViewer } from './auth/resolve-viewer.js';
 import { badge } from './badge.js';
 import { createGraphQLContext } from './context.js';
 import type { Database } from './db/client.js';
-import { feed } from './feed.js';
+import { feed, rssHandler } from './feed.js';
 import { createHttpServer } from './http.js';
+import { statuspageApiHandler } from './http/statuspage-api.js';
+import { createReadiness, readyzHandler } from './http/health.js';
 import { AnswerCache, cachedRoute, readerCredentials } from './http/answer-cache.js';
 import { cachedGraphql } from './http/graphql-answers.js';
-import { createReadiness, readyzHandler } from './http/health.js';
 import { createMetrics } from './metrics.js';
 import { credentialsFromNode } from './realtime/credentials.js';
 import { AccessWatch } from './realtime/access.js';
@@ -124,6 +125,8 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
     },
     badge: cachedRoute(answers, { name: 'badge', credentials: readerCredentials, compute: (url, header) => badge(database.db, url, header) }),
     feed: cachedRoute(answers, { name: 'atom', credentials: readerCredentials, compute: (url, header) => feed(database.db, url, header) }),
+    rss: rssHandler(database.db),
+    api: statuspageApiHandler(database.db),
     graphql: cachedGraphql({ cache: answers, yoga, maxBodyBytes: limits.maxBodyBytes, rates, trustProxy: limits.trustProxy }),
     readyz: readyzHandler(createReadiness({ database, listen: listening, draining: () => draining })),
     liveDebug: commitTimes ? () => ({ ...hub.metrics, documentParses: documents.parses, subscribers: hub.subscriberCount(), lastSeq: hub.lastSeq, commitTimes: Object.fromEntries(commitTimes) }) : undefined,
