@@ -27,7 +27,7 @@ export interface PostgresWakeups extends Wakeups {
   /**
    * NOTIFY a channel only this node listens on and wait for it to come back through the LISTEN
    * connection: the one proof that the connection is alive (postgres.js tells nobody when it
-   * drops). A failed probe also listens again, in case postgres.js gave up re-listening.
+   * drops; it listens again by itself, tests/faults/listen-killed.test.ts).
    */
   probe(timeoutMs: number): Promise<boolean>;
 }
@@ -43,20 +43,14 @@ export async function listenPostgres(sql: postgres.Sql, wake: () => void, logger
     if (state.listening !== listening) Object.assign(state, { listening, since: Date.now() });
   };
   const waiting = new Map<string, () => void>();
-  let handles: { unlisten(): Promise<void> }[] = [];
-  const listen = async () => {
-    handles = await Promise.all([
-      sql.listen(liveChannel, () => wake(), () => {
-        logger?.debug('LISTEN connection (re)established');
-        set(true);
-        wake();
-      }),
-      sql.listen(probeChannel, (token) => waiting.get(token)?.()),
-    ]);
-  };
-  await listen();
-  let closed = false;
-  let relistening: Promise<void> | null = null;
+  const handles = await Promise.all([
+    sql.listen(liveChannel, () => wake(), () => {
+      logger?.debug('LISTEN connection (re)established');
+      set(true);
+      wake();
+    }),
+    sql.listen(probeChannel, (token) => waiting.get(token)?.()),
+  ]);
 
   async function probe(timeoutMs: number): Promise<boolean> {
     const token = randomBytes(6).toString('hex');
@@ -69,14 +63,6 @@ export async function listenPostgres(sql: postgres.Sql, wake: () => void, logger
       await Promise.race([sql`select pg_notify(${probeChannel}, ${token})`, heard]);
       const ok = await heard;
       set(ok);
-      if (!ok && !closed && !relistening) {
-        // NOTE: postgres.js swallows a failed re-LISTEN (it retries only when the connection
-        // closes again); listening afresh costs at worst a duplicate wake-up.
-        relistening = Promise.all(handles.map((h) => h.unlisten().catch(() => {})))
-          .then(listen)
-          .catch((err: unknown) => logger?.warn({ err }, 'LISTEN again failed'))
-          .finally(() => (relistening = null));
-      }
       return ok;
     } catch {
       set(false);
@@ -92,7 +78,6 @@ export async function listenPostgres(sql: postgres.Sql, wake: () => void, logger
     state: () => ({ ...state }),
     probe,
     close: async () => {
-      closed = true;
       await Promise.all(handles.map((h) => h.unlisten()));
     },
   };

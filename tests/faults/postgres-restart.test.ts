@@ -101,9 +101,9 @@ describe('PostgreSQL restarted under traffic', () => {
         const r = await readyz();
         return r.status === 503 ? r : null;
       }, 10_000, '/readyz 503 while PostgreSQL is down');
-      expect(during.body.ready).toBe(false);
-      expect(during.body.checks.database!.ok).toBe(false);
-      expect(during.body.checks.database!.reason).toMatch(/query failed|no answer/);
+      expect(during!.body.ready).toBe(false);
+      expect(during!.body.checks.database!.ok).toBe(false);
+      expect(during!.body.checks.database!.reason).toMatch(/query failed|no answer/);
       expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
       await sleep(500);
       await pg.start();
