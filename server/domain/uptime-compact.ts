@@ -23,6 +23,11 @@ export const worstStatusCodes: Record<ComponentStatus, string> = {
 };
 const statusOfCode = new Map<string, ComponentStatus>(Object.entries(worstStatusCodes).map(([status, code]) => [code, status as ComponentStatus]));
 
+/** The status a `worst` character stands for; null for `-` (or anything unknown). */
+export function statusOfWorstCode(code: string | undefined): ComponentStatus | null {
+  return (code && statusOfCode.get(code)) || null;
+}
+
 export interface UptimeDayValue {
   date: string;
   uptimePercent: number | null;
@@ -48,7 +53,7 @@ export function decodeUptime(compact: UptimeCompact): UptimeDayValue[] {
   return compact.basisPoints.map((bp, i) => ({
     date: new Date(start + i * 86_400_000).toISOString().slice(0, 10),
     uptimePercent: bp === null ? null : bp / 100,
-    worstStatus: statusOfCode.get(compact.worst[i] ?? '-') ?? null,
+    worstStatus: statusOfWorstCode(compact.worst[i]),
   }));
 }
 

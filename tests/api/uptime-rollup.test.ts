@@ -6,6 +6,7 @@ import { queryRows, type Db } from '../../server/db/client.js';
 import { componentStatusDays, components, events, type ComponentRow } from '../../server/db/tables/index.js';
 import { componentStatuses, type ComponentStatus } from '../../server/domain/vocabulary.js';
 import { dailyUptime, maxUptimeDays, readUptime, windowStart, type Interval, type UptimeDay } from '../../server/read/uptime.js';
+import { encodeUptime } from '../../server/domain/uptime-compact.js';
 import { seedDemo } from '../../server/seed.js';
 import * as catalog from '../../server/services/catalog.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
@@ -185,5 +186,21 @@ describe('component_status_days', () => {
     const now = new Date();
     const [days] = await readUptime(hub.database.db, hub.system.viewer, [await componentRow(hub.database.db, id)], now);
     expectSameDays(days!, reference(await eventsOf(hub.database.db, id), now));
+  });
+
+  it('Component.uptimeCompact carries the days of Component.uptime', async () => {
+    const id = (await catalog.createComponent({ ...hub.system, eventTime: new Date(Date.now() - 4 * DAY) }, { name: 'Compact' })).id;
+    await catalog.setComponentStatus({ ...hub.system, eventTime: new Date(Date.now() - 2 * DAY - 3 * HOUR) }, id, 'partial_outage');
+    await catalog.setComponentStatus({ ...hub.system, eventTime: new Date(Date.now() - 2 * DAY) }, id, 'under_maintenance');
+    await catalog.setComponentStatus({ ...hub.system, eventTime: new Date(Date.now() - DAY) }, id, 'operational');
+    const { data, errors } = await hub.gql(
+      'query ($id: ID!) { component(id: $id) { uptime { date uptimePercent worstStatus } uptimeCompact { from basisPoints worst } week: uptimeCompact(days: 7) { from worst } } }',
+      { id },
+    );
+    expect(errors).toBeUndefined();
+    expect(data.component.uptimeCompact).toEqual(encodeUptime(data.component.uptime));
+    expect(data.component.uptimeCompact.basisPoints).toHaveLength(90);
+    expect(data.component.week.worst).toHaveLength(7);
+    expect(data.component.week.worst).toMatch(/^-+o+[pm]+o+$/);
   });
 });

@@ -5,6 +5,7 @@ import ComponentGroup from '../../web/src/components/ComponentGroup.vue';
 import StatusBanner from '../../web/src/components/StatusBanner.vue';
 import SummaryView from '../../web/src/components/SummaryView.vue';
 import type { GroupItem, SummaryFields } from '../../web/src/graphql/summary';
+import { encodeUptime } from '../../server/domain/uptime-compact';
 
 // Server-side rendering needs no DOM: enough to check what the markup says and how it is labelled.
 const render = (component: Component, props: Record<string, unknown>) => renderToString(createSSRApp({ render: () => h(component, props) }));
@@ -93,10 +94,10 @@ describe('incidents, maintenance and uptime', () => {
     const html = await render(UptimeBars, {
       name: 'API',
       percent: 99.956,
-      days: [
+      uptime: encodeUptime([
         { date: '2025-03-03', uptimePercent: null, worstStatus: null },
         { date: '2025-03-04', uptimePercent: 99.9, worstStatus: 'partial_outage' },
-      ],
+      ]),
     });
     expect(text(html)).toBe('API 99.95% uptime');
     expect(html).toContain('aria-label="2025-03-03: no data"');

@@ -6,11 +6,12 @@ import { REFETCH_DEBOUNCE_MS } from '../../web/src/composables/useLiveRefresh';
 import type { StatusPageEvent } from '../../web/src/graphql/live';
 import type { IncidentItem, MaintenanceItem, StatusPageSummary } from '../../web/src/graphql/summary';
 import { applyPageEvent } from '../../web/src/live-patch';
+import { decodeUptime, encodeUptime } from '../../server/domain/uptime-compact';
 
 const day = (date: string, worstStatus: StatusPageSummary['groups'][number]['status'] | null = 'operational') => ({ date, uptimePercent: 100, worstStatus });
 const utcDay = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 // Bars end today, as the server draws them.
-const component = (id: string, name: string) => ({ id, name, status: 'operational' as const, uptimePercent: 100, uptime: [day(utcDay(-1)), day(utcDay(0))] });
+const component = (id: string, name: string) => ({ id, name, status: 'operational' as const, uptimePercent: 100, uptimeCompact: encodeUptime([day(utcDay(-1)), day(utcDay(0))]) });
 
 function summary(): StatusPageSummary {
   return {
@@ -73,7 +74,7 @@ describe('applyPageEvent', () => {
     expect(next.status.description).toBe('Partial System Outage');
     expect(next.groups[0]!.status).toBe('partial_outage');
     expect(next.groups[0]!.components[1]).toMatchObject({ status: 'partial_outage' });
-    expect(next.groups[0]!.components[1]!.uptime.map((d) => d.worstStatus)).toEqual(['operational', 'partial_outage']);
+    expect(decodeUptime(next.groups[0]!.components[1]!.uptimeCompact).map((d) => d.worstStatus)).toEqual(['operational', 'partial_outage']);
     // Untouched parts keep their identity, so Vue re-renders only what changed.
     expect(next.groups[1]).toBe(before.groups[1]);
     expect(before.groups[0]!.status).toBe('operational');
@@ -84,7 +85,7 @@ describe('applyPageEvent', () => {
     let s = applyPageEvent(summary(), { ...base, kind: 'component', component: { id: 'c0', name: 'Website', status: 'major_outage', group: null } })!;
     s = applyPageEvent(s, { ...base, kind: 'component', component: { id: 'c0', name: 'Website', status: 'operational', group: null } })!;
     expect(s.ungroupedComponents[0]!.status).toBe('operational');
-    expect(s.ungroupedComponents[0]!.uptime.at(-1)!.worstStatus).toBe('major_outage');
+    expect(decodeUptime(s.ungroupedComponents[0]!.uptimeCompact).at(-1)!.worstStatus).toBe('major_outage');
   });
 
   it('past midnight UTC a component change asks for a refetch: the bars need a new day', () => {

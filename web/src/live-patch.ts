@@ -1,4 +1,5 @@
-import { worstComponentStatus } from '../../server/domain/vocabulary';
+import { lastUptimeDay, statusOfWorstCode, withLastWorst } from '../../server/domain/uptime-compact';
+import { worstComponentStatus, type ComponentStatus } from '../../server/domain/vocabulary';
 import type { StatusPageEvent } from './graphql/live';
 import type { IncidentItem, MaintenanceItem, StatusPageSummary, UptimeComponentItem, UptimeGroupItem } from './graphql/summary';
 
@@ -33,7 +34,7 @@ function patchComponent(summary: StatusPageSummary, event: StatusPageEvent): Sta
   const changed = event.component;
   if (event.removed || !changed) return null;
   const update = (component: UptimeComponentItem): UptimeComponentItem =>
-    component.id === changed.id ? { ...component, name: changed.name, status: changed.status, uptime: withToday(component.uptime, changed.status) } : component;
+    component.id === changed.id ? { ...component, name: changed.name, status: changed.status, uptimeCompact: withToday(component.uptimeCompact, changed.status) } : component;
 
   const groupId = changed.group?.id ?? null;
   if (groupId === null) {
@@ -50,16 +51,17 @@ function patchComponent(summary: StatusPageSummary, event: StatusPageEvent): Sta
 
 /** Whether the uptime bars' last day is today (UTC); true when there are no bars. */
 function sameUtcDay(summary: StatusPageSummary, now: Date): boolean {
-  const last = summary.ungroupedComponents[0]?.uptime.at(-1) ?? summary.groups.find((g) => g.components.length)?.components[0]?.uptime.at(-1);
-  return !last || last.date === now.toISOString().slice(0, 10);
+  const first = summary.ungroupedComponents[0] ?? summary.groups.find((g) => g.components.length)?.components[0];
+  const last = first ? lastUptimeDay(first.uptimeCompact) : null;
+  return !last || last === now.toISOString().slice(0, 10);
 }
 
 /** Today's bar shows the worst status of the day so far. */
-function withToday(days: UptimeComponentItem['uptime'], status: UptimeComponentItem['status']): UptimeComponentItem['uptime'] {
-  const today = days.at(-1);
-  if (!today) return days;
-  const worst = today.worstStatus ? worstComponentStatus([today.worstStatus, status]) : status;
-  return worst === today.worstStatus ? days : [...days.slice(0, -1), { ...today, worstStatus: worst }];
+function withToday(uptime: UptimeComponentItem['uptimeCompact'], status: ComponentStatus): UptimeComponentItem['uptimeCompact'] {
+  if (!uptime.worst.length) return uptime;
+  const today = statusOfWorstCode(uptime.worst.at(-1));
+  const worst = today ? worstComponentStatus([today, status]) : status;
+  return worst === today ? uptime : withLastWorst(uptime, worst);
 }
 
 const closedIncident = new Set(['resolved', 'postmortem']);

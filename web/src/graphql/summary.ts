@@ -1,5 +1,8 @@
 import { gql, type TypedDocumentNode } from '@urql/core';
 import type { ComponentStatus, Impact } from '../status';
+import type { UptimeCompact } from '../../../server/domain/uptime-compact';
+
+export type { UptimeCompact };
 
 // NOTE: result types are written by hand for now; tests/web/documents.test.ts validates every
 // document here against the printed schema so the two cannot drift apart silently.
@@ -59,8 +62,8 @@ export interface UptimeDay {
 
 export interface UptimeComponentItem extends ComponentItem {
   uptimePercent: number | null;
-  /** Oldest first, today last. */
-  uptime: UptimeDay[];
+  /** 90 days, oldest first, today last (decode with `decodeUptime`). */
+  uptimeCompact: UptimeCompact;
 }
 
 export interface UptimeGroupItem extends GroupItem {
@@ -170,10 +173,10 @@ const statusPageFields = gql`
 
   fragment ComponentUptime on Component {
     uptimePercent(days: 90)
-    uptime(days: 90) {
-      date
-      uptimePercent
-      worstStatus
+    uptimeCompact(days: 90) {
+      from
+      basisPoints
+      worst
     }
   }
 `;
