@@ -14,6 +14,7 @@ import * as staff from '../../server/services/staff.js';
 import * as tokens from '../../server/services/tokens.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { Collector, maxSeq, startTestNode, subscribeSse, subscribeWs, waitUntil, type TestNode } from '../helpers/live.js';
+import { statuspageEndpoints } from '../../server/http/statuspage-api.js';
 import { widestSelection } from '../helpers/schema-documents.js';
 
 /**
@@ -312,8 +313,23 @@ class World {
     for (const audience of ['public', 'A', 'B'] as const) {
       const token = audience === 'public' ? undefined : this.readToken[audience];
       this.expectOnly(await this.readEverything(token), audience, `${step}: queries as ${audience}`);
-      const feed = await fetch(`${node.url}/history.atom?page=${this.page.slug}${audience === 'public' ? '' : `&access_token=${token}`}`);
-      this.expectOnly(await feed.text(), audience, `${step}: feed as ${audience}`);
+      for (const path of ['/history.atom', '/history.rss']) {
+        const feed = await fetch(`${node.url}${path}?page=${this.page.slug}${audience === 'public' ? '' : `&access_token=${token}`}`);
+        expect(feed.status, `${step}: ${path} as ${audience}`).toBe(200);
+        this.expectOnly(await feed.text(), audience, `${step}: ${path} as ${audience}`);
+      }
+      // The Statuspage-compatible API: the page by header and the token as a Bearer, and once by
+      // query parameters the way a signed link carries them.
+      for (const endpoint of statuspageEndpoints) {
+        const api = await fetch(`${node.url}/api/v2/${endpoint}`, {
+          headers: { 'x-statushub-page': this.page.slug, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        });
+        expect(api.status, `${step}: /api/v2/${endpoint} as ${audience}`).toBe(200);
+        this.expectOnly(await api.text(), audience, `${step}: /api/v2/${endpoint} as ${audience}`);
+      }
+      const summary = await fetch(`${node.url}/api/v2/summary.json?page=${this.page.slug}${token ? `&access_token=${token}` : ''}`);
+      expect(summary.status, `${step}: summary.json by query as ${audience}`).toBe(200);
+      this.expectOnly(await summary.text(), audience, `${step}: summary.json by query as ${audience}`);
     }
     const asStaff = new Set((await this.readEverything(this.readToken.internal)).match(markerPattern) ?? []);
     const missing = [...this.current()].filter((m) => !asStaff.has(m));
