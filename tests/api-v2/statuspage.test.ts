@@ -182,3 +182,42 @@ describe('/api/v2', () => {
     expect(post.status).toBe(405);
   });
 });
+
+describe('component changes in the web app', () => {
+  it("the public page's and the incident page's own documents carry each update's changes within the public limits", async () => {
+    const { print } = await import('graphql');
+    const { PublicSummaryQuery } = await import('../../web/src/graphql/summary.js');
+    const { IncidentDetailQuery, HistoryQuery } = await import('../../web/src/graphql/history.js');
+    const summary = await hub.gql(print(PublicSummaryQuery));
+    expect(summary.errors, JSON.stringify(summary.errors)).toBeUndefined();
+    const open = summary.data.summary.activeIncidents.find((i: { id: string }) => i.id === ids.open);
+    expect(open.updates[0].componentChanges).toEqual([{ componentId: ids.api, name: 'API', from: 'major_outage', to: 'degraded_performance' }]);
+    const detail = await hub.gql(print(IncidentDetailQuery), { id: ids.done });
+    expect(detail.errors, JSON.stringify(detail.errors)).toBeUndefined();
+    expect(detail.data.incident.updates[0].componentChanges).toEqual([{ componentId: ids.web, name: 'Website', from: 'major_outage', to: 'operational' }]);
+    const history = await hub.gql(print(HistoryQuery), { first: 20, withMaintenance: true });
+    expect(history.errors, JSON.stringify(history.errors)).toBeUndefined();
+  });
+
+  it('a backfilled incident tells its story: the first update took the components down, the resolving one back', async () => {
+    const start = new Date(Date.now() - 86_400_000);
+    const backfilled = await incidents.backfillIncident(hub.system, {
+      title: 'Imported outage',
+      startedAt: start,
+      resolvedAt: new Date(start.getTime() + 3_600_000),
+      components: [{ componentId: ids.api, status: 'partial_outage' }],
+      updates: [
+        { status: 'investigating', message: 'Down.', at: new Date(start.getTime() + 60_000) },
+        { status: 'identified', message: 'Found it.', at: new Date(start.getTime() + 120_000) },
+        { status: 'resolved', message: 'Up.', at: new Date(start.getTime() + 3_600_000) },
+      ],
+    });
+    const { json } = await get('/api/v2/incidents.json');
+    const incident = json.incidents.find((i: { id: string }) => i.id === backfilled.id);
+    expect(incident.incident_updates.map((u: { affected_components: unknown }) => u.affected_components)).toEqual([
+      [{ code: ids.api, name: 'API', old_status: 'partial_outage', new_status: 'operational' }],
+      null,
+      [{ code: ids.api, name: 'API', old_status: 'operational', new_status: 'partial_outage' }],
+    ]);
+  });
+});

@@ -1,6 +1,7 @@
 import { gql, type TypedDocumentNode } from '@urql/core';
 import type { ComponentStatus, Impact, IncidentRole, Severity, Visibility } from '../../../server/domain/vocabulary';
 import type { CreateIncidentInput, IncidentUpdateInput, UpdateStatus } from '../incident-console';
+import type { ComponentChangeItem } from './summary';
 
 // NOTE: result types are written by hand; tests/web/console-incidents.test.ts validates every
 // document here against the printed schema.
@@ -243,6 +244,7 @@ export interface ConsoleIncidentUpdate {
   status: string;
   message: string;
   createdAt: string;
+  componentChanges: ComponentChangeItem[];
   staff: { author: string | null; internalNote: string | null } | null;
 }
 
@@ -308,6 +310,12 @@ const incidentDetailFields = gql`
       status
       message
       createdAt
+      componentChanges {
+        componentId
+        name
+        from
+        to
+      }
       staff {
         author
         internalNote

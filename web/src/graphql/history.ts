@@ -68,6 +68,12 @@ export const HistoryQuery: TypedDocumentNode<HistoryResult, HistoryVariables> = 
             status
             message
             createdAt
+            componentChanges {
+              componentId
+              name
+              from
+              to
+            }
           }
         }
       }
@@ -142,6 +148,12 @@ export const IncidentDetailQuery: TypedDocumentNode<IncidentDetailResult, { id: 
         status
         message
         createdAt
+        componentChanges {
+          componentId
+          name
+          from
+          to
+        }
       }
       postmortem {
         body

@@ -70,11 +70,20 @@ export interface UptimeGroupItem extends GroupItem {
   components: UptimeComponentItem[];
 }
 
+export interface ComponentChangeItem {
+  componentId: string;
+  name: string;
+  from: ComponentStatus;
+  to: ComponentStatus;
+}
+
 export interface IncidentUpdateItem {
   id: string;
   status: string;
   message: string;
   createdAt: string;
+  /** Old → new, only components this audience can see (absent in live-patched rows until refetched). */
+  componentChanges?: ComponentChangeItem[];
 }
 
 export interface IncidentItem {
@@ -121,6 +130,12 @@ export const incidentFields = gql`
       status
       message
       createdAt
+      componentChanges {
+        componentId
+        name
+        from
+        to
+      }
     }
     affectedComponents {
       status
