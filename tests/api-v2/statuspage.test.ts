@@ -205,7 +205,7 @@ describe('component changes in the web app', () => {
       title: 'Imported outage',
       startedAt: start,
       resolvedAt: new Date(start.getTime() + 3_600_000),
-      components: [{ componentId: ids.api, status: 'partial_outage' }],
+      components: [{ componentId: ids.api!, status: 'partial_outage' }],
       updates: [
         { status: 'investigating', message: 'Down.', at: new Date(start.getTime() + 60_000) },
         { status: 'identified', message: 'Found it.', at: new Date(start.getTime() + 120_000) },
