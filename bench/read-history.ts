@@ -9,6 +9,7 @@ import { ensureDefaultPage, systemViewer } from '../server/bootstrap.js';
 import { openDatabase, queryRows, type Database, type Db } from '../server/db/client.js';
 import * as tables from '../server/db/tables/index.js';
 import { seedDemo } from '../server/seed.js';
+import { uptimeHistoryStart } from '../server/seed-uptime.js';
 import * as catalog from '../server/services/catalog.js';
 import type { ServiceContext } from '../server/services/context.js';
 import { PublicSummaryQuery } from '../web/src/graphql/summary.js';
@@ -190,7 +191,7 @@ async function main(): Promise<void> {
     );
     await full.db.execute(sql`analyze`);
     const [rollup] = await queryRows<{ n: number }>(full.db, sql`select count(*)::int as n from ${tables.componentStatusDays}`);
-    console.log(`component_status_days rows: ${rollup!.n}; history ${args.older ? '90–180 days old' : 'in the last 89 days'}`);
+    console.log(`component_status_days rows: ${rollup!.n}; history ${args.older ? 'on the day before the 90-day window' : 'in the last 89 days'}`);
     await measurePair(`${inserted} status events + ${incidentCount} incidents (analyzed, not vacuumed)`, empty, full);
     // Each status change updates its day's row: the old row versions are what autovacuum reclaims.
     await full.db.execute(sql`vacuum analyze ${tables.componentStatusDays}`);
@@ -225,8 +226,8 @@ async function main(): Promise<void> {
 }
 
 /**
- * `count` status changes spread over 89 days (the last 89, or the 89 before the 90-day window with
- * `--older`), round-robin over the page's components, alternating major outage and operational
+ * `count` status changes spread over the last 89 days (or, with `--older`, over the day before the
+ * 90-day window, the demo catalog's first day), round-robin over the page's components, alternating major outage and operational
  * per component (each ends operational), as `component.status_changed` events with the component
  * row before and after.
  *
@@ -235,7 +236,8 @@ async function main(): Promise<void> {
  * current incident has already changed some components today.
  */
 async function insertStatusHistory(db: Db, pageId: string, count: number): Promise<number> {
-  const from = Date.now() - (args.older ? 180 : 89) * 86_400_000;
+  const from = args.older ? uptimeHistoryStart().getTime() + 60_000 : Date.now() - 89 * 86_400_000;
+  const span = args.older ? 23 * 3_600_000 : 89 * 86_400_000 - 3_600_000;
   const inHistory = sql`(select id from ${tables.components} where page_id = ${pageId} and id::text not in
     (select component_id from ${tables.componentStatusDays} where last_at >= to_timestamp(${from}::float8 / 1000)))`;
   const rows = await queryRows<{ id: string }>(db, sql`select id from ${tables.components} where id in ${inHistory}`);
@@ -244,7 +246,7 @@ async function insertStatusHistory(db: Db, pageId: string, count: number): Promi
   console.log(`history for ${n} components`);
   const perComponent = Math.floor(count / n / 2) * 2;
   const total = perComponent * n;
-  const step = (89 * 86_400_000 - 3_600_000) / total;
+  const step = span / total;
   const chosen = sql.join(rows.map((r) => sql`${r.id}::uuid`), sql`, `);
   const batch = 10_000;
   for (let offset = 0; offset < total; offset += batch) {
