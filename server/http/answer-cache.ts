@@ -123,13 +123,13 @@ export class AnswerCache {
     return this.generations.get(pageId) ?? 0;
   }
 
+  /** Counts hits; misses are counted by the route (one request may look twice). */
   get(pageId: string, key: string): Answer | undefined {
     const entry = this.pages.get(pageId)?.get(key);
     if (entry && entry.expires > Date.now()) {
       this.metrics.hits++;
       return entry;
     }
-    this.metrics.misses++;
     return undefined;
   }
 
@@ -238,6 +238,7 @@ export function cachedRoute(
     if (viewer && key) {
       const hit = cache.get(viewer.pageId, key);
       if (hit) return sendAnswer(req, res, hit, cache, viewer.public, cache.metrics);
+      cache.metrics.misses++;
     }
     const generation = viewer ? cache.generation(viewer.pageId) : 0;
     const computed = await route.compute(url, header);

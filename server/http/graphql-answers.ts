@@ -6,7 +6,7 @@ import { csrfHeader } from '../csrf-plugin.js';
 import { bodyTooLargeJson } from '../limits/body.js';
 import { clientIp } from '../limits/client-ip.js';
 import type { Limits } from '../limits/config.js';
-import type { RateLimits } from '../limits/rate.js';
+import { RateLimitedError, type RateLimits } from '../limits/rate.js';
 import { etagOf, sendAnswer, type Answer, type AnswerCache, type CacheViewer } from './answer-cache.js';
 import { nodeRequestUrl } from './request.js';
 
@@ -51,15 +51,27 @@ export function cachedGraphql({ cache, yoga, maxBodyBytes, rates, trustProxy }: 
     return format;
   }
 
-  async function admit(viewer: CacheViewer, req: IncomingMessage): Promise<boolean> {
-    if (!rates) return true;
+  /** The rate limit yoga's plugin would apply (server/limits/plugin.ts admitOperation, for a query). */
+  async function admit(viewer: CacheViewer, req: IncomingMessage): Promise<RateLimitedError | null> {
+    if (!rates) return null;
     try {
       if (viewer.actorType === 'anonymous') await rates.read(clientIp(req.socket.remoteAddress, header(req, 'x-forwarded-for'), trustProxy));
       else if (viewer.tokenId) await rates.tokenUse(viewer.tokenId);
-      return true;
-    } catch {
-      return false;
+      return null;
+    } catch (error) {
+      if (error instanceof RateLimitedError) return error;
+      throw error;
     }
+  }
+
+  /** A hit, once admitted: the bytes, or the 429 yoga would have sent (never a yoga round trip). */
+  async function serve(req: IncomingMessage, res: ServerResponse, viewer: CacheViewer, answer: Answer): Promise<void> {
+    const refused = await admit(viewer, req);
+    if (!refused) return sendAnswer(req, res, answer, cache, viewer.public, cache.metrics);
+    const { retryAfter } = refused;
+    const headers: Record<string, string> = { 'content-type': answer.headers['content-type'] ?? 'application/json; charset=utf-8', 'retry-after': String(retryAfter) };
+    if (req.headers.origin) Object.assign(headers, { 'access-control-allow-origin': req.headers.origin, vary: 'Origin' });
+    res.writeHead(429, headers).end(JSON.stringify({ errors: [{ message: refused.message, extensions: { code: 'rate/limited', retryAfter } }] }));
   }
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -97,18 +109,16 @@ export function cachedGraphql({ cache, yoga, maxBodyBytes, rates, trustProxy }: 
     }
     let canonical: string | null = null;
     if (viewer && key && params) {
-      const alias = aliases.get(key);
-      const hit = cache.get(viewer.pageId, key) ?? (alias ? cache.get(viewer.pageId, alias) : undefined);
-      if (hit && (await admit(viewer, req))) return sendAnswer(req, res, hit, cache, viewer.public, cache.metrics);
-      if (!hit) {
-        canonical = canonicalKey(cache, viewer, format!, params);
-        if (canonical && canonical !== key) {
-          const found = cache.get(viewer.pageId, canonical);
-          if (aliases.size > 10_000) aliases.clear();
-          aliases.set(key, canonical);
-          if (found && (await admit(viewer, req))) return sendAnswer(req, res, found, cache, viewer.public, cache.metrics);
-        }
+      const hit = cache.get(viewer.pageId, aliases.get(key) ?? key);
+      if (hit) return serve(req, res, viewer, hit);
+      canonical = canonicalKey(cache, viewer, format!, params);
+      if (canonical && canonical !== key) {
+        if (aliases.size > 10_000) aliases.clear();
+        aliases.set(key, canonical);
+        const found = cache.get(viewer.pageId, canonical);
+        if (found) return serve(req, res, viewer, found);
       }
+      cache.metrics.misses++;
     }
 
     // A miss (or not ours): yoga answers, with the body already read.

@@ -279,17 +279,27 @@ describe('nothing a client sends forces a miss or crosses audiences', () => {
 });
 
 describe('rate limits on cached answers', () => {
-  it('anonymous reads per IP are counted on hits too', async () => {
-    const tight = await startTestNode(database, { limits: { rates: { anonymousReads: { points: 3, seconds: 60 } } } });
+  it('anonymous reads per IP and token uses per token are counted on hits too', async () => {
+    const tight = await startTestNode(database, { limits: { rates: { anonymousReads: { points: 3, seconds: 60 }, tokenUse: { points: 3, seconds: 60 } } } });
     try {
       const codes: (string | undefined)[] = [];
+      let last: Awaited<ReturnType<typeof ask>> | undefined;
       for (let i = 0; i < 5; i++) {
-        const answer = JSON.parse((await ask({ at: tight })).text);
-        codes.push(answer.errors?.[0]?.extensions?.code);
+        last = await ask({ at: tight });
+        codes.push(JSON.parse(last.text).errors?.[0]?.extensions?.code);
       }
       expect(codes.slice(0, 3)).toEqual([undefined, undefined, undefined]);
       expect(codes.slice(3)).toEqual(['rate/limited', 'rate/limited']);
-      expect(tight.node.answers.metrics.hits).toBeGreaterThanOrEqual(2);
+      // The refusal yoga would send: 429, Retry-After, retryAfter in the error.
+      expect(last!.status).toBe(429);
+      const retryAfter = Number(last!.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(JSON.parse(last!.text).errors[0].extensions).toEqual({ code: 'rate/limited', retryAfter });
+      expect(tight.node.answers.metrics.hits).toBeGreaterThanOrEqual(4);
+      // A token's uses are counted per token on hits too.
+      const tokenCodes: (string | undefined)[] = [];
+      for (let i = 0; i < 5; i++) tokenCodes.push(JSON.parse((await ask({ at: tight, token: apToken })).text).errors?.[0]?.extensions?.code);
+      expect(tokenCodes).toEqual([undefined, undefined, undefined, 'rate/limited', 'rate/limited']);
     } finally {
       await tight.close();
     }

@@ -313,6 +313,21 @@ class World {
     for (const audience of ['public', 'A', 'B'] as const) {
       const token = audience === 'public' ? undefined : this.readToken[audience];
       this.expectOnly(await this.readEverything(token), audience, `${step}: queries as ${audience}`);
+      // The page query goes through the answer cache (anonymous and audience-token POSTs): read right
+      // after the hub caught up it shows this step's tick, twice (the second read is a hit).
+      for (let i = 0; i < 2; i++) {
+        const response = await fetch(`${node.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-statushub-page': this.page.slug, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify({ query: tickPageQuery }),
+        });
+        const text = await response.text();
+        this.expectOnly(text, audience, `${step}: page query as ${audience}`);
+        const page = (JSON.parse(text) as { data?: { summary: { ungroupedComponents: { id: string; status: string }[] } } }).data;
+        if (!page) continue; // a revoked or refused token: its refusal, checked by readEverything
+        const tick = page.summary.ungroupedComponents.find((c) => c.id === this.tickId);
+        expect(tick?.status, `${step}: page query as ${audience} (read ${i + 1}) shows this step's change`).toBe(this.tickStatus ? 'degraded_performance' : 'operational');
+      }
       for (const path of ['/history.atom', '/history.rss']) {
         const feed = await fetch(`${node.url}${path}?page=${this.page.slug}${audience === 'public' ? '' : `&access_token=${token}`}`);
         expect(feed.status, `${step}: ${path} as ${audience}`).toBe(200);
@@ -378,6 +393,9 @@ class World {
     return text;
   }
 }
+
+/** The public page's shape, asked by every audience after every step (through the answer cache). */
+const tickPageQuery = `query ModelPage { summary { ungroupedComponents { id name status } groups { name components { id name status } } activeIncidents { title } maintenances { title } } }`;
 
 function cookieSocket(cookie: string) {
   return class extends WebSocket {
