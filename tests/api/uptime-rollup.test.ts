@@ -2,71 +2,24 @@ import { readFileSync } from 'node:fs';
 import { asc, eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows, type Db } from '../../server/db/client.js';
+import type { Db } from '../../server/db/client.js';
 import { componentStatusDays, components, events, type ComponentRow } from '../../server/db/tables/index.js';
 import { componentStatuses, type ComponentStatus } from '../../server/domain/vocabulary.js';
-import { dailyUptime, maxUptimeDays, readUptime, windowStart, type Interval, type UptimeDay } from '../../server/read/uptime.js';
+import { readUptime } from '../../server/read/uptime.js';
 import { encodeUptime } from '../../server/domain/uptime-compact.js';
 import { seedDemo } from '../../server/seed.js';
 import * as catalog from '../../server/services/catalog.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { eventsOf, expectSameDays, reference, type Change } from '../helpers/uptime-replay.js';
 
 /**
  * The rollup (component_status_days, kept by a trigger on events) must give exactly what replaying
- * the component's events gives: the reference below is the replay the uptime was computed with
- * before the rollup existed.
+ * the component's events gives (tests/helpers/uptime-replay.ts: the replay the uptime was computed
+ * with before the rollup existed).
  */
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const statusActions = ['component.created', 'component.updated', 'component.status_changed', 'component.deleted'];
-
-interface Change {
-  at: number;
-  action: string;
-  status: ComponentStatus | null;
-}
-
-/** The event replay: intervals of constant status, in seq order, up to `now`. */
-function replay(changes: readonly Change[], now: number): Interval[] {
-  const intervals: Interval[] = [];
-  let open: { from: number; status: ComponentStatus } | null = null;
-  for (const change of changes) {
-    if (open && change.at > open.from) intervals.push({ from: open.from, to: change.at, status: open.status });
-    open = change.action !== 'component.deleted' && change.status ? { from: change.at, status: change.status } : null;
-  }
-  if (open && now > open.from) intervals.push({ from: open.from, to: now, status: open.status });
-  return intervals;
-}
-
-function reference(changes: readonly Change[], now: Date): UptimeDay[] {
-  return dailyUptime(replay(changes, now.getTime()), windowStart(now, maxUptimeDays), maxUptimeDays, now.getTime());
-}
-
-/** The same days, with floating-point sums compared to a microsecond. */
-function expectSameDays(actual: UptimeDay[], expected: UptimeDay[]): void {
-  expect(actual.map((d) => [d.date, d.worstStatus, d.uptimePercent === null])).toEqual(expected.map((d) => [d.date, d.worstStatus, d.uptimePercent === null]));
-  actual.forEach((d, i) => {
-    const e = expected[i]!;
-    expect(Math.abs(d.upMs - e.upMs), `${d.date} upMs`).toBeLessThan(0.001);
-    expect(Math.abs(d.downMs - e.downMs), `${d.date} downMs`).toBeLessThan(0.001);
-    if (d.uptimePercent !== null) expect(Math.abs(d.uptimePercent - e.uptimePercent!), `${d.date} %`).toBeLessThan(0.001);
-  });
-}
-
-async function eventsOf(db: Db, componentId: string): Promise<Change[]> {
-  const rows = await queryRows<{ action: string; at_ms: number | string; status: string | null }>(
-    db,
-    sql`select action, (extract(epoch from created_at) * 1000)::float8 as at_ms, coalesce(after->>'status', before->>'status') as status
-      from ${events} where entity_type = 'component' and entity_id = ${componentId}
-        and action in (${sql.join(statusActions.map((a) => sql`${a}`), sql`, `)}) order by seq`,
-  );
-  return rows.map((r) => ({
-    action: r.action,
-    at: Number(r.at_ms),
-    status: (componentStatuses as readonly string[]).includes(r.status ?? '') ? (r.status as ComponentStatus) : null,
-  }));
-}
 
 async function componentRow(db: Db, id: string): Promise<ComponentRow> {
   const [row] = await db.select().from(components).where(eq(components.id, id));
