@@ -7,9 +7,9 @@ import { resolveViewer } from './auth/resolve-viewer.js';
 import { badge } from './badge.js';
 import { createGraphQLContext } from './context.js';
 import type { Database } from './db/client.js';
-import { feed, rssHandler } from './feed.js';
+import { feed, rss } from './feed.js';
 import { createHttpServer } from './http.js';
-import { statuspageApiHandler } from './http/statuspage-api.js';
+import { apiCredentials, statuspageApi, statuspageApiMethod } from './http/statuspage-api.js';
 import { createReadiness, readyzHandler } from './http/health.js';
 import { AnswerCache, cachedRoute, readerCredentials } from './http/answer-cache.js';
 import { cachedGraphql } from './http/graphql-answers.js';
@@ -125,8 +125,16 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
     },
     badge: cachedRoute(answers, { name: 'badge', credentials: readerCredentials, compute: (url, header) => badge(database.db, url, header) }),
     feed: cachedRoute(answers, { name: 'atom', credentials: readerCredentials, compute: (url, header) => feed(database.db, url, header) }),
-    rss: rssHandler(database.db),
-    api: statuspageApiHandler(database.db),
+    rss: cachedRoute(answers, { name: 'rss', credentials: readerCredentials, compute: (url, header) => rss(database.db, url, header) }),
+    api: (() => {
+      const cached = cachedRoute(answers, { name: 'api', credentials: apiCredentials, compute: (url, header) => statuspageApi(database.db, url, header) });
+      return async (req, res) => {
+        // Preflight and other methods are the API's own; GET and HEAD go through the cache.
+        const other = statuspageApiMethod(req.method);
+        if (other) return void res.writeHead(other.status, other.headers).end(other.body);
+        return cached(req, res);
+      };
+    })(),
     graphql: cachedGraphql({ cache: answers, yoga, maxBodyBytes: limits.maxBodyBytes, rates, trustProxy: limits.trustProxy }),
     readyz: readyzHandler(createReadiness({ database, listen: listening, draining: () => draining })),
     liveDebug: commitTimes ? () => ({ ...hub.metrics, documentParses: documents.parses, subscribers: hub.subscriberCount(), lastSeq: hub.lastSeq, commitTimes: Object.fromEntries(commitTimes) }) : undefined,

@@ -26,7 +26,7 @@ import { nodeRequestUrl } from './request.js';
 
 export interface Answer {
   status: number;
-  /** Lower-case names; never CORS, Vary or Cache-Control (added when sent). */
+  /** Lower-case names; never Cache-Control (added when sent); Vary is merged with the audience's. */
   headers: Record<string, string>;
   body: Buffer;
   etag: string;
@@ -188,8 +188,14 @@ export function sendAnswer(req: IncomingMessage, res: ServerResponse, answer: An
   const headers: Record<string, string> = { ...answer.headers, etag: answer.etag };
   headers['cache-control'] = shared && cache ? cache.publicCacheControl : 'private, max-age=0, must-revalidate';
   const origin = req.headers.origin;
-  headers.vary = origin ? `${audienceVary}, Origin` : audienceVary;
-  if (origin) headers['access-control-allow-origin'] = origin;
+  const vary = new Set(audienceVary.split(', '));
+  for (const name of answer.headers.vary?.split(',') ?? []) if (name.trim()) vary.add(name.trim());
+  // A route with its own CORS policy (the API: `*`) keeps it; otherwise yoga's: the origin reflected.
+  if (origin && !answer.headers['access-control-allow-origin']) {
+    headers['access-control-allow-origin'] = origin;
+    vary.add('Origin');
+  }
+  headers.vary = [...vary].join(', ');
   if (answer.status === 200 && ifNoneMatch(req.headers['if-none-match'], answer.etag)) {
     if (metrics) metrics.notModified++;
     delete headers['content-type'];
@@ -208,9 +214,12 @@ function ifNoneMatch(header: string | undefined, etag: string): boolean {
 
 /**
  * A plain GET route (badge, feeds, API JSON) through the cache: `compute` is the route's pure
- * function of (url, header), `credentials` how the route reads its caller (with its defaults),
- * `key` what else in the URL changes the answer (never the whole query string: a cache-busting
- * parameter must not force a miss). Refusals and errors are answered uncached.
+ * function of (url, header), `credentials` how the route reads its caller (with its defaults).
+ * The route is computed on a canonical URL: the request's host and path and only the parameters
+ * that select the page and audience (`page`, `audience`, `access_token`), so a cache-busting
+ * parameter neither forces a miss nor ends up echoed in a stored answer (a feed's self link).
+ * The key is the host (links in the answer carry it), the path and those parameters but the token
+ * (the token is in the resolved audience). Refusals and errors are answered uncached.
  */
 export function cachedRoute(
   cache: AnswerCache,
@@ -218,12 +227,16 @@ export function cachedRoute(
     name: string;
     credentials: (url: URL, header: (name: string) => string | null | undefined) => Credentials;
     compute: (url: URL, header: (name: string) => string | null | undefined) => Promise<{ status: number; headers: Record<string, string>; body: string | Buffer }>;
-    key?: (url: URL) => string;
   },
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = nodeRequestUrl(req);
-    if (!url) return void res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad Request\n');
+    const requested = nodeRequestUrl(req);
+    if (!requested) return void res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad Request\n');
+    const url = new URL(requested.pathname, requested.origin);
+    for (const name of selectingParams) {
+      const value = requested.searchParams.get(name);
+      if (value !== null) url.searchParams.set(name, value);
+    }
     const header = (name: string) => {
       const value = req.headers[name.toLowerCase()];
       return Array.isArray(value) ? value.join(', ') : value;
@@ -234,7 +247,9 @@ export function cachedRoute(
     } catch {
       viewer = null; // the route itself answers the refusal
     }
-    const key = viewer ? cache.keyOf(viewer, `${route.name}\n${route.key?.(url) ?? ''}`) : null;
+    const shown = new URLSearchParams(url.search);
+    shown.delete('access_token');
+    const key = viewer ? cache.keyOf(viewer, `${route.name}\n${url.host}\n${url.pathname}\n${shown}`) : null;
     if (viewer && key) {
       const hit = cache.get(viewer.pageId, key);
       if (hit) return sendAnswer(req, res, hit, cache, viewer.public, cache.metrics);
@@ -243,21 +258,20 @@ export function cachedRoute(
     const generation = viewer ? cache.generation(viewer.pageId) : 0;
     const computed = await route.compute(url, header);
     const body = Buffer.isBuffer(computed.body) ? computed.body : Buffer.from(computed.body);
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(computed.headers)) {
-      const lower = name.toLowerCase();
-      if (lower !== 'cache-control' && lower !== 'vary' && !lower.startsWith('access-control-')) headers[lower] = value;
-    }
-    const answer: Answer = { status: computed.status, headers, body, etag: etagOf(body) };
     if (computed.status !== 200 || !viewer || !key) {
       // Not ours to cache: the route's own headers, untouched.
       res.writeHead(computed.status, computed.headers).end(req.method === 'HEAD' ? undefined : body);
       return;
     }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(computed.headers)) if (name.toLowerCase() !== 'cache-control') headers[name.toLowerCase()] = value;
+    const answer: Answer = { status: 200, headers, body, etag: etagOf(body) };
     cache.store(viewer.pageId, key, generation, answer);
     sendAnswer(req, res, answer, cache, viewer.public, cache.metrics);
   };
 }
+
+const selectingParams = ['page', 'audience', 'access_token'];
 
 /**
  * How the badge and the feeds read their caller (server/badge.ts, server/feed.ts): the public

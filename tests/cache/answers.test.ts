@@ -207,6 +207,36 @@ describe('HTTP caching', () => {
     }
   });
 
+  it('the Statuspage API and RSS go through the cache per audience, keep their CORS, and ignore cache-busting parameters', async () => {
+    const cache = node.node.answers.metrics;
+    const paths = ['/api/v2/summary.json', '/api/v2/components.json', '/history.rss', '/history.atom'];
+    for (const path of paths) await fetch(`${node.url}${path}`).then((r) => r.text());
+    const stores = cache.stores;
+    for (const path of paths) {
+      const busted = await fetch(`${node.url}${path}?x=${Math.random()}`, { headers: { 'cache-control': 'no-cache', origin: 'https://example.org' } });
+      const text = await busted.text();
+      expect(busted.status).toBe(200);
+      if (path.includes('components') || path.includes('summary')) expect(text).toContain('MARK-pub');
+      for (const marker of ['MARK-eu', 'MARK-ap', 'MARK-int']) expect(text, `${path} public`).not.toContain(marker);
+      expect(text, 'a junk parameter is not echoed into a stored answer').not.toContain('x=');
+      if (path.startsWith('/api/')) expect(busted.headers.get('access-control-allow-origin')).toBe('*');
+    }
+    expect(cache.stores, 'no request re-executed').toBe(stores);
+    // A deployment's view by path and by token: its own answer, never the public one or another's.
+    const eu = await (await fetch(`${node.url}/d/eu-1/api/v2/components.json`)).text();
+    expect(eu).toContain('MARK-eu');
+    expect(eu).not.toContain('MARK-ap');
+    const ap = await fetch(`${node.url}/api/v2/components.json`, { headers: { authorization: `Bearer ${apToken}` } });
+    expect(ap.headers.get('cache-control')).toMatch(/^private/);
+    const apText = await ap.text();
+    expect(apText).toContain('MARK-ap');
+    expect(apText).not.toContain('MARK-eu');
+    // Protected without a token: the API's refusal (404), not a cached answer.
+    const refused = await fetch(`${node.url}/d/ap-1/api/v2/components.json`);
+    expect(refused.status).toBe(404);
+    expect(await refused.text()).not.toContain('MARK-ap');
+  });
+
   it('CORS as yoga sends it: the origin reflected, no credentials', async () => {
     await ask();
     const answer = await ask({ headers: { origin: 'https://example.org' } });
