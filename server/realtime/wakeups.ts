@@ -27,7 +27,7 @@ export interface PostgresWakeups extends Wakeups {
   /**
    * NOTIFY a channel only this node listens on and wait for it to come back through the LISTEN
    * connection: the one proof that the connection is alive (postgres.js tells nobody when it
-   * drops; it listens again by itself, tests/faults/listen-killed.test.ts).
+   * drops). Twice unheard while the database answers: listen afresh (see `relisten`).
    */
   probe(timeoutMs: number): Promise<boolean>;
 }
@@ -43,14 +43,38 @@ export async function listenPostgres(sql: postgres.Sql, wake: () => void, logger
     if (state.listening !== listening) Object.assign(state, { listening, since: Date.now() });
   };
   const waiting = new Map<string, () => void>();
-  const handles = await Promise.all([
-    sql.listen(liveChannel, () => wake(), () => {
-      logger?.debug('LISTEN connection (re)established');
-      set(true);
-      wake();
-    }),
-    sql.listen(probeChannel, (token) => waiting.get(token)?.()),
-  ]);
+  const listen = () =>
+    Promise.all([
+      sql.listen(liveChannel, () => wake(), () => {
+        logger?.debug('LISTEN connection (re)established');
+        set(true);
+        wake();
+      }),
+      sql.listen(probeChannel, (token) => waiting.get(token)?.()),
+    ]);
+  let handles = await listen();
+  let unheard = 0;
+  let relistening: Promise<void> | null = null;
+
+  /**
+   * NOTE: postgres.js 3.4.9 listens again after the LISTEN connection closes, but when that
+   * attempt fails (the server still down) it swallows the error and, depending on how the
+   * connection failed, never tries again (tests/faults/postgres-restart.test.ts, a 1–2 s outage).
+   * Its channel table then holds the failed attempt, which a new `listen` would await and fail
+   * on too, so it is cleared first. LISTEN on a channel already listened to is a no-op for
+   * PostgreSQL, so doing this on a connection that was only slow costs nothing.
+   */
+  function relisten(): Promise<void> {
+    relistening ??= (async () => {
+      logger?.warn('LISTEN connection not delivering while the database answers: listening again');
+      const channels = (sql.listen as unknown as { channels?: Record<string, unknown> }).channels;
+      if (channels) for (const name of [liveChannel, probeChannel]) delete channels[name];
+      handles = await listen();
+    })()
+      .catch((err: unknown) => logger?.warn({ err }, 'listening again failed'))
+      .finally(() => (relistening = null));
+    return relistening;
+  }
 
   async function probe(timeoutMs: number): Promise<boolean> {
     const token = randomBytes(6).toString('hex');
@@ -60,9 +84,13 @@ export async function listenPostgres(sql: postgres.Sql, wake: () => void, logger
       timer = setTimeout(() => resolve(false), timeoutMs);
     });
     try {
-      await Promise.race([sql`select pg_notify(${probeChannel}, ${token})`, heard]);
+      let sent = false;
+      await Promise.race([sql`select pg_notify(${probeChannel}, ${token})`.then(() => (sent = true)), heard]);
       const ok = await heard;
       set(ok);
+      // The NOTIFY was sent (the database answers) but never came back.
+      unheard = ok ? 0 : sent ? unheard + 1 : unheard;
+      if (unheard >= 2) void relisten();
       return ok;
     } catch {
       set(false);
@@ -73,11 +101,16 @@ export async function listenPostgres(sql: postgres.Sql, wake: () => void, logger
     }
   }
 
+  // Without a balancer probing /readyz, the node still checks (and heals) its LISTEN itself.
+  const watchdog = setInterval(() => void probe(2_000), 15_000).unref();
+
   return {
     published: () => {},
     state: () => ({ ...state }),
     probe,
     close: async () => {
+      clearInterval(watchdog);
+      await relistening;
       await Promise.all(handles.map((h) => h.unlisten()));
     },
   };

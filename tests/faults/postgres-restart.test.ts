@@ -107,7 +107,14 @@ describe('PostgreSQL restarted under traffic', () => {
       expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
       await sleep(500);
       await pg.start();
-      await waitUntil(async () => (await readyz()).status === 200, 15_000, '/readyz 200 once PostgreSQL is back');
+      let lastReady: unknown;
+      await waitUntil(async () => {
+        const r = await readyz();
+        lastReady = r.body;
+        return r.status === 200;
+      }, 15_000, '/readyz 200 once PostgreSQL is back').catch((error: Error) => {
+        throw new Error(`${error.message}; last /readyz: ${JSON.stringify(lastReady)}`);
+      });
       await writesSoFar(10, 'after the outage');
     } finally {
       running = false;
@@ -127,6 +134,11 @@ describe('PostgreSQL restarted under traffic', () => {
     for (const s of subscribers) {
       await waitUntil(() => s.events.at(-1)?.seq === expected.at(-1), 15_000, `${s.kind} subscriber at seq ${expected.at(-1)} (at ${s.events.at(-1)?.seq}; endings ${s.endings.join('; ')})`);
       s.stop();
+      const missing = expected.filter((seq) => !s.seqs.includes(seq));
+      if (missing.length) {
+        const rows = await database.db.select({ seq: events.seq, action: events.action, at: events.createdAt }).from(events).where(inArray(events.seq, missing));
+        console.error(`${s.kind} subscriber missed ${JSON.stringify(rows)}; endings ${s.endings.join('; ')}; got ${s.seqs.join(',')}`);
+      }
       expect(s.seqs).toEqual(expected);
       expect(s.events.filter((e) => e.resync || e.action.startsWith('DUPLICATE'))).toEqual([]);
     }
