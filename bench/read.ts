@@ -203,6 +203,8 @@ async function main(): Promise<void> {
       ...process.env,
       DATABASE_URL: database.url,
       SEED: 'true',
+      // /debug/live: commit times and answer-cache invalidation times per event seq.
+      LIVE_DEBUG: 'true',
       ADMIN_EMAIL: adminEmail,
       ADMIN_PASSWORD: adminPassword,
       LOG_LEVEL: 'warn',
@@ -288,11 +290,22 @@ async function main(): Promise<void> {
         await sleep(Math.max(0, commitEveryMs - (now() - sent)));
       }
     })();
+    const phaseStart = Date.now();
     log(`public page query under ${subscribers.ok} subscribers and a commit every ${commitEveryMs} ms`);
     results['hub: public page query, 1,000 subscribers, a commit per second'] = await load(`${hubUrl}/graphql`, { method: 'POST', headers: webHeaders('public'), body: publicBody });
     stop = true;
     await committer;
+    // Server side: from each commit to the invalidation of the cached answers (from then on the
+    // next request computes a fresh answer), on the committing node.
+    const debug = (await (await fetchWithin(`${hubUrl}/debug/live`)).json()) as { commitTimes: Record<string, number>; answerInvalidations: Record<string, number> };
+    const invalidation = Object.entries(debug.commitTimes)
+      .filter(([seq, at]) => at >= phaseStart && debug.answerInvalidations[seq] !== undefined)
+      .map(([seq, at]) => debug.answerInvalidations[seq]! - at);
     results['commit → visible in the cached answer (ms)'] = {
+      commitToInvalidatedEvents: invalidation.length,
+      commitToInvalidatedP50: round(percentile(invalidation, 50), 3),
+      commitToInvalidatedP99: round(percentile(invalidation, 99), 3),
+      commitToInvalidatedMax: round(Math.max(...invalidation), 3),
       changes: visible.length,
       fromMutationSentP50: round(percentile(visible, 50)),
       fromMutationSentP99: round(percentile(visible, 99)),

@@ -72,7 +72,7 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
   const access = new AccessWatch((credentials) => live.resolveViewer(credentials), logger);
   // Public answers kept per page and audience; every event the hub sees (on every node) drops its page's.
   const answers = new AnswerCache({ resolveViewer: (credentials) => live.resolveViewer(credentials) });
-  const hub = new LiveHub({ db: database.db, schema, logger, replayWindow: options.replayWindow, pollMs: options.pollMs, access, onEvent: (row) => answers.invalidatePage(row.pageId) });
+  const hub = new LiveHub({ db: database.db, schema, logger, replayWindow: options.replayWindow, pollMs: options.pollMs, access, onEvent: (row) => answers.invalidatePage(row.pageId, row.seq) });
   await hub.start();
   const wake = () => hub.wake();
 
@@ -137,7 +137,7 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
     })(),
     graphql: cachedGraphql({ cache: answers, yoga, maxBodyBytes: limits.maxBodyBytes, rates, trustProxy: limits.trustProxy }),
     readyz: readyzHandler(createReadiness({ database, listen: listening, draining: () => draining })),
-    liveDebug: commitTimes ? () => ({ ...hub.metrics, documentParses: documents.parses, subscribers: hub.subscriberCount(), lastSeq: hub.lastSeq, commitTimes: Object.fromEntries(commitTimes) }) : undefined,
+    liveDebug: commitTimes ? () => ({ ...hub.metrics, documentParses: documents.parses, subscribers: hub.subscriberCount(), lastSeq: hub.lastSeq, commitTimes: Object.fromEntries(commitTimes), answerInvalidations: Object.fromEntries(answers.invalidatedAt) }) : undefined,
   }, { hsts: options.cookieSecure });
   const ws = attachWebSocket(server, live);
 

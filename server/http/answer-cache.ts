@@ -73,6 +73,8 @@ export class AnswerCache {
   private readonly viewers = new Map<string, { viewer: CacheViewer; expires: number }>();
   private size = 0;
   private viewerEpoch = 0;
+  /** Event seq → when its invalidation ran (epoch ms), the last 2,000. */
+  readonly invalidatedAt = new Map<number, number>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   readonly publicCacheControl: string;
@@ -149,7 +151,12 @@ export class AnswerCache {
   }
 
   /** An event on this page: every audience's answers go (finer is possible, this is safe). */
-  invalidatePage(pageId: string): void {
+  invalidatePage(pageId: string, seq?: number): void {
+    if (seq !== undefined) {
+      // When each event's invalidation ran (benchmarks compare it with the commit time).
+      this.invalidatedAt.set(seq, performance.timeOrigin + performance.now());
+      if (this.invalidatedAt.size > 2_000) this.invalidatedAt.delete(this.invalidatedAt.keys().next().value!);
+    }
     this.generations.set(pageId, this.generation(pageId) + 1);
     const entries = this.pages.get(pageId);
     if (entries) {
