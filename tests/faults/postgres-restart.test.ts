@@ -105,6 +105,9 @@ describe('PostgreSQL restarted under traffic', () => {
       expect(during!.body.checks.database!.ok).toBe(false);
       expect(during!.body.checks.database!.reason).toMatch(/query failed|no answer/);
       expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
+      // Two subscribers reconnect while the database is down: their replay waits for it.
+      subscribers[1]!.bounce();
+      subscribers[3]!.bounce();
       await sleep(500);
       await pg.start();
       let lastReady: unknown;

@@ -70,6 +70,14 @@ export class ResumingSubscriber {
     }
   }
 
+  /** Drop the stream (as a client whose network blips would) and resume after the last seq. */
+  bounce(): void {
+    this.tick();
+    this.current.dispose();
+    this.endings.push('bounced');
+    this.current = this.open();
+  }
+
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
