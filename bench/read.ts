@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { stringifyDocument } from '@urql/core';
 import postgres from 'postgres';
 import { DeploymentSummaryQuery, PublicSummaryQuery } from '../web/src/graphql/summary.js';
-import { captureOutput, Children, fetchWithin, freePort, now, percentile, round, sleep, waitFor } from './lib.js';
+import { captureOutput, Children, cpuMs, fetchWithin, freePort, now, percentile, round, sleep, waitFor } from './lib.js';
 import type { ClientMessage, ConnectCommand, SubscriberSpec } from './protocol.js';
 
 /**
@@ -121,6 +121,8 @@ interface Load {
   timeouts: number;
   non2xx: number;
   statusCodes: Record<string, number>;
+  /** The server process's CPU time per answered request (robust to other load on the machine). */
+  serverCpuUsPerRequest?: number;
 }
 
 async function load(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Load> {
@@ -241,18 +243,24 @@ async function main(): Promise<void> {
     const yoga = await startServer('bare yoga', 'bench/read-servers.ts', ['yoga', String(yogaPort)], process.env, yogaPort, '/graphql?query=%7Bhello%7D');
 
     const publicBody = JSON.stringify({ query: publicDocument, operationName: 'PublicSummary', variables: {} });
+    const measured = async (pid: number, run: () => Promise<Load>): Promise<Load> => {
+      const before = cpuMs(pid);
+      const result = await run();
+      return { ...result, serverCpuUsPerRequest: round(((cpuMs(pid) - before) * 1000) / Math.max(1, result.total), 1) };
+    };
+    const [hubPid, nodePid, yogaPid] = [hub.pid!, bare.pid!, yoga.pid!];
     const phases: [string, () => Promise<Load>][] = [
-      ['bare node:http (same bytes)', () => load(`http://${host}:${nodePort}/graphql`, { method: 'POST', headers: webHeaders('public'), body: publicBody })],
-      ['bare yoga { hello }', () => load(`http://${host}:${yogaPort}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: JSON_ONLY }, body: JSON.stringify({ query: '{ hello }' }) })],
-      ['hub: public page query', () => load(`${hubUrl}/graphql`, { method: 'POST', headers: webHeaders('public'), body: publicBody })],
-      ['hub: deployment page query (eu-1)', () => load(`${hubUrl}/graphql`, { method: 'POST', headers: webHeaders('deployment:eu-1'), body: JSON.stringify({ query: deploymentDocument, operationName: 'DeploymentSummary', variables: {} }) })],
-      ['hub: /badge.svg', () => load(`${hubUrl}/badge.svg`)],
+      ['bare node:http (same bytes)', () => measured(nodePid, () => load(`http://${host}:${nodePort}/graphql`, { method: 'POST', headers: webHeaders('public'), body: publicBody }))],
+      ['bare yoga { hello }', () => measured(yogaPid, () => load(`http://${host}:${yogaPort}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: JSON_ONLY }, body: JSON.stringify({ query: '{ hello }' }) }))],
+      ['hub: public page query', () => measured(hubPid, () => load(`${hubUrl}/graphql`, { method: 'POST', headers: webHeaders('public'), body: publicBody }))],
+      ['hub: deployment page query (eu-1)', () => measured(hubPid, () => load(`${hubUrl}/graphql`, { method: 'POST', headers: webHeaders('deployment:eu-1'), body: JSON.stringify({ query: deploymentDocument, operationName: 'DeploymentSummary', variables: {} }) }))],
+      ['hub: /badge.svg', () => measured(hubPid, () => load(`${hubUrl}/badge.svg`))],
     ];
     if (hasApi) {
       const apiPort = await freePort();
-      await startServer('bare node:http (summary.json bytes)', 'bench/read-servers.ts', ['node', String(apiPort)], { ...process.env, BYTES_FILE: join(scratch, 'summary.json') }, apiPort, '/');
-      phases.push(['bare node:http (summary.json bytes)', () => load(`http://${host}:${apiPort}/api/v2/summary.json`)]);
-      phases.push(['hub: /api/v2/summary.json', () => load(`${hubUrl}/api/v2/summary.json`)]);
+      const bareApi = await startServer('bare node:http (summary.json bytes)', 'bench/read-servers.ts', ['node', String(apiPort)], { ...process.env, BYTES_FILE: join(scratch, 'summary.json') }, apiPort, '/');
+      phases.push(['bare node:http (summary.json bytes)', () => measured(bareApi.pid!, () => load(`http://${host}:${apiPort}/api/v2/summary.json`))]);
+      phases.push(['hub: /api/v2/summary.json', () => measured(hubPid, () => load(`${hubUrl}/api/v2/summary.json`))]);
     }
     for (const [name, run] of phases) {
       log(`${name}: ${connections} connections, ${duration} s`);
@@ -327,6 +335,9 @@ function report(results: Record<string, unknown>): void {
   const yoga = loadOf('bare yoga { hello }')!.requestsPerSecond;
   const bare = loadOf('bare node:http (same bytes)')!.requestsPerSecond;
   const bareApi = loadOf('bare node:http (summary.json bytes)')?.requestsPerSecond;
+  const yogaCpu = loadOf('bare yoga { hello }')!.serverCpuUsPerRequest;
+  const bareCpu = loadOf('bare node:http (same bytes)')!.serverCpuUsPerRequest;
+  const bareApiCpu = loadOf('bare node:http (summary.json bytes)')?.serverCpuUsPerRequest;
   const rows = Object.entries(results)
     .filter(([, v]) => typeof v === 'object' && v && 'requestsPerSecond' in v)
     .map(([name, v]) => {
@@ -335,10 +346,14 @@ function report(results: Record<string, unknown>): void {
       return {
         phase: name,
         'req/s': Math.round(l.requestsPerSecond),
+        'server CPU µs/req': l.serverCpuUsPerRequest,
         'p99 ms': l.p99,
         errors,
         'vs yoga {hello}': `${Math.round((l.requestsPerSecond / yoga) * 100)} %`,
         'vs node:http': `${Math.round((l.requestsPerSecond / (name.includes('summary.json') && bareApi ? bareApi : bare)) * 100)} %`,
+        // The same ratio by server CPU per request: what one answer costs, whatever else runs.
+        'CPU vs yoga': l.serverCpuUsPerRequest && yogaCpu ? `${Math.round((yogaCpu / l.serverCpuUsPerRequest) * 100)} %` : '',
+        'CPU vs node:http': l.serverCpuUsPerRequest && (name.includes('summary.json') ? bareApiCpu : bareCpu) ? `${Math.round(((name.includes('summary.json') ? bareApiCpu! : bareCpu!) / l.serverCpuUsPerRequest) * 100)} %` : '',
       };
     });
   console.table(rows);
