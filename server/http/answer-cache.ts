@@ -45,6 +45,8 @@ export interface CacheViewer {
   /** Audience-token id (rate limits count per token). */
   tokenId: string | null;
   public: boolean;
+  /** Until when this resolution may be reused (the next event ends it sooner). */
+  expires: number;
 }
 
 export interface AnswerCacheOptions {
@@ -75,6 +77,15 @@ export class AnswerCache {
   private viewerEpoch = 0;
   /** Event seq → when its invalidation ran (epoch ms), the last 2,000. */
   readonly invalidatedAt = new Map<number, number>();
+  /**
+   * Routes' fast path: the raw request (host, target, the headers that select page and audience)
+   * → its viewer and key, so a repeated request skips URL parsing and credential reading. Cleared
+   * with the viewer resolutions, on every event; each entry ends at its viewer's expiry.
+   */
+  readonly routeKeys = new Map<string, { viewer: CacheViewer; key: string; epoch: number }>();
+  get epoch(): number {
+    return this.viewerEpoch;
+  }
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   readonly publicCacheControl: string;
@@ -108,10 +119,11 @@ export class AnswerCache {
       actorType: actor.type,
       tokenId: actor.type === 'audience_token' ? actor.id : null,
       public: cacheable && viewer.audience.kind === 'public' && actor.type === 'anonymous',
+      expires: Math.min(Date.now() + this.ttlMs, viewer.credentialExpiresAt?.getTime() ?? Infinity),
     };
     if (remembered && cacheable && epoch === this.viewerEpoch) {
       if (this.viewers.size >= 10_000) this.viewers.clear();
-      this.viewers.set(key, { viewer: resolved, expires: Math.min(Date.now() + this.ttlMs, viewer.credentialExpiresAt?.getTime() ?? Infinity) });
+      this.viewers.set(key, { viewer: resolved, expires: resolved.expires });
     }
     return resolved;
   }
@@ -165,6 +177,7 @@ export class AnswerCache {
     }
     // Access may have changed (token revoked, deployment protected or renamed): resolve again.
     this.viewers.clear();
+    this.routeKeys.clear();
     this.viewerEpoch++;
     this.metrics.invalidations++;
   }
@@ -237,6 +250,17 @@ export function cachedRoute(
   },
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const h = req.headers;
+    const cookie = h.cookie;
+    // A session cookie is resolved every time (it may be staff): no fast path.
+    const signature = cookie?.includes('statushub_session') ? null : `${route.name}\n${h.host}\n${req.url}\n${h.authorization}\n${h['x-statushub-audience']}\n${h['x-statushub-page']}`;
+    if (signature) {
+      const known = cache.routeKeys.get(signature);
+      if (known && known.viewer.expires > Date.now() && known.epoch === cache.epoch) {
+        const hit = cache.get(known.viewer.pageId, known.key);
+        if (hit) return sendAnswer(req, res, hit, cache, known.viewer.public, cache.metrics);
+      }
+    }
     const requested = nodeRequestUrl(req);
     if (!requested) return void res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad Request\n');
     const url = new URL(requested.pathname, requested.origin);
@@ -249,6 +273,8 @@ export function cachedRoute(
       return Array.isArray(value) ? value.join(', ') : value;
     };
     let viewer: CacheViewer | null = null;
+    // A resolution that raced an event is used for this request but not remembered.
+    const epoch = cache.epoch;
     try {
       viewer = await cache.viewer(route.credentials(url, header));
     } catch {
@@ -257,6 +283,10 @@ export function cachedRoute(
     const shown = new URLSearchParams(url.search);
     shown.delete('access_token');
     const key = viewer ? cache.keyOf(viewer, `${route.name}\n${url.host}\n${url.pathname}\n${shown}`) : null;
+    if (viewer && key && signature && epoch === cache.epoch) {
+      if (cache.routeKeys.size >= 10_000) cache.routeKeys.clear();
+      cache.routeKeys.set(signature, { viewer, key, epoch });
+    }
     if (viewer && key) {
       const hit = cache.get(viewer.pageId, key);
       if (hit) return sendAnswer(req, res, hit, cache, viewer.public, cache.metrics);

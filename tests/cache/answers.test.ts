@@ -237,6 +237,20 @@ describe('HTTP caching', () => {
     expect(await refused.text()).not.toContain('MARK-ap');
   });
 
+  it('an audience token that expires (no event) stops reading at its expiry, on the GraphQL and the route fast paths', async () => {
+    const token = await mintAudienceToken(database.db, page, ids.ap, new Date(Date.now() + 1_500));
+    for (let i = 0; i < 2; i++) {
+      expect((await ask({ token })).text).toContain('MARK-ap');
+      expect(await (await fetch(`${node.url}/api/v2/components.json`, { headers: { authorization: `Bearer ${token}` } })).text()).toContain('MARK-ap');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_700));
+    const refused = await ask({ token });
+    expect(JSON.parse(refused.text).errors[0].extensions.code).toBe('auth/unauthenticated');
+    const api = await fetch(`${node.url}/api/v2/components.json`, { headers: { authorization: `Bearer ${token}` } });
+    expect(api.status).toBe(404);
+    expect(await api.text()).not.toContain('MARK-ap');
+  });
+
   it('CORS as yoga sends it: the origin reflected, no credentials', async () => {
     await ask();
     const answer = await ask({ headers: { origin: 'https://example.org' } });
