@@ -122,18 +122,36 @@ async function readRollup(db: Db, ids: readonly string[], startDay: string): Pro
   const d = componentStatusDays;
   const columns = sql`${d.componentId} as component_id, ${d.day}::text as day, ${d.upMs} as up_ms, ${d.downMs} as down_ms,
     ${d.worstClosed} as worst_closed, ${d.lastStatus} as last_status, (extract(epoch from ${d.lastAt}) * 1000)::float8 as last_ms`;
-  const rows = await queryRows<{ component_id: string; day: string; up_ms: number; down_ms: number; worst_closed: ComponentStatus | null; last_status: ComponentStatus | null; last_ms: number | string; before: boolean }>(
+  // NOTE: a row per component with arrays, not a row per day: the drivers (PGlite above all)
+  // spend more on hundreds of small rows than PostgreSQL spends finding them.
+  const rows = await queryRows<{
+    component_id: string;
+    before: boolean;
+    days: string[];
+    up_ms: number[];
+    down_ms: number[];
+    // '' for null: postgres.js reads a NULL element of a text array as the string 'NULL'.
+    worst_closed: (ComponentStatus | '')[];
+    last_status: (ComponentStatus | '')[];
+    last_ms: number[];
+  }>(
     db,
-    sql`select ${columns}, false as before from ${d} where ${d.componentId} in (${idList}) and ${d.day} >= ${startDay}::date
-      union all
-      select p.*, true as before from unnest(array[${idList}]::text[]) as c(id)
-        cross join lateral (select ${columns} from ${d} where ${d.componentId} = c.id and ${d.day} < ${startDay}::date order by ${d.day} desc limit 1) p`,
+    sql`select r.component_id, r.before, array_agg(r.day) as days, array_agg(r.up_ms) as up_ms, array_agg(r.down_ms) as down_ms,
+        array_agg(coalesce(r.worst_closed::text, '')) as worst_closed, array_agg(coalesce(r.last_status::text, '')) as last_status, array_agg(r.last_ms) as last_ms
+      from (
+        select ${columns}, false as before from ${d} where ${d.componentId} in (${idList}) and ${d.day} >= ${startDay}::date
+        union all
+        select p.*, true as before from unnest(array[${idList}]::text[]) as c(id)
+          cross join lateral (select ${columns} from ${d} where ${d.componentId} = c.id and ${d.day} < ${startDay}::date order by ${d.day} desc limit 1) p
+      ) r group by r.component_id, r.before`,
   );
   for (const r of rows) {
-    const day: RollupDay = { day: r.day, upMs: Number(r.up_ms), downMs: Number(r.down_ms), worstClosed: r.worst_closed, lastStatus: r.last_status, lastMs: Number(r.last_ms) };
     const entry = byId.get(r.component_id)!;
-    if (r.before) entry.before = day;
-    else entry.days.set(r.day, day);
+    r.days.forEach((date, i) => {
+      const day: RollupDay = { day: date, upMs: Number(r.up_ms[i]), downMs: Number(r.down_ms[i]), worstClosed: r.worst_closed[i] || null, lastStatus: r.last_status[i] || null, lastMs: Number(r.last_ms[i]) };
+      if (r.before) entry.before = day;
+      else entry.days.set(date, day);
+    });
   }
   return byId;
 }
