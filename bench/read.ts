@@ -300,7 +300,7 @@ async function main(): Promise<void> {
     })();
     const phaseStart = Date.now();
     log(`public page query under ${subscribers.ok} subscribers and a commit every ${commitEveryMs} ms`);
-    results['hub: public page query, 1,000 subscribers, a commit per second'] = await load(`${hubUrl}/graphql`, { method: 'POST', headers: webHeaders('public'), body: publicBody });
+    results['hub: public page query, 1,000 subscribers, a commit per second'] = await measured(hubPid, () => load(`${hubUrl}/graphql`, { method: 'POST', headers: webHeaders('public'), body: publicBody }));
     stop = true;
     await committer;
     // Server side: from each commit to the invalidation of the cached answers (from then on the
