@@ -284,13 +284,16 @@ export class LiveHub {
     const channel = this.channelFor(request.viewer);
     const group = this.groupFor(channel, request);
     const member: Member = { subscriber: request.subscriber, group, channel, lagSince: null, resyncing: false, after: null, closed: false };
-    if (request.after === null || request.after >= this.lastSeq) {
-      // A cursor can be ahead of this hub (taken from the table, or on a faster node).
-      member.after = request.after;
+    // A cursor can be ahead of this hub (taken from the table, or on a faster node): skip to it.
+    if (request.after !== null && request.after >= this.lastSeq) member.after = request.after;
+    // NOTE: only while no event is in flight. During a run, the event after lastSeq may already be
+    // fanned out to the groups it found, and a member added now would miss it: such a member joins
+    // through the loop (below), which replays from lastSeq as it was now, in order.
+    if (!this.running && (request.after === null || request.after >= this.lastSeq)) {
       group.subscribers.add(member);
       return () => this.leave(member);
     }
-    const join: Join = { request, member, cancelled: false, after: request.after };
+    const join: Join = { request, member, cancelled: false, after: Math.min(request.after ?? this.lastSeq, this.lastSeq) };
     group.joining++;
     this.joins.push(join);
     this.wake();
@@ -499,7 +502,8 @@ export class LiveHub {
       const context = createGraphQLContext(this.db, channel.viewer);
       for (const row of rows) {
         const kind = liveKindOf(row.entityType);
-        if (!kind || !group.accepts(kind)) {
+        // The client already has everything up to its own cursor (member.after).
+        if (!kind || !group.accepts(kind) || (member.after !== null && row.seq <= member.after)) {
           join.after = row.seq;
           continue;
         }
