@@ -101,15 +101,26 @@ export async function listenPostgres(sql: postgres.Sql, wake: () => void, logger
     }
   }
 
-  // Without a balancer probing /readyz, the node still checks (and heals) its LISTEN itself.
-  const watchdog = setInterval(() => void probe(2_000), 15_000).unref();
+  // Without a balancer probing /readyz, the node still checks (and heals) its LISTEN itself: every
+  // 15 s while it is heard, every 2 s once it is not, so a dead LISTEN is replaced within seconds.
+  let watchdog: NodeJS.Timeout;
+  let closed = false;
+  const watch = (delay: number) => {
+    watchdog = setTimeout(() => {
+      void probe(2_000).then((ok) => {
+        if (!closed) watch(ok ? 15_000 : 2_000);
+      });
+    }, delay).unref();
+  };
+  watch(15_000);
 
   return {
     published: () => {},
     state: () => ({ ...state }),
     probe,
     close: async () => {
-      clearInterval(watchdog);
+      closed = true;
+      clearTimeout(watchdog);
       await relistening;
       await Promise.all(handles.map((h) => h.unlisten()));
     },
