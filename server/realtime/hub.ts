@@ -498,7 +498,10 @@ export class LiveHub {
       await this.sendResync(member, this.lastSeq);
       join.after = this.lastSeq;
     } else {
-      const rows = await this.eventsAfter(after, this.replayWindow, this.lastSeq, channel.viewer.page.id);
+      // NOTE: up to the channel's own seq when it is ahead: an event whose fan-out reached this
+      // channel but failed for another is retried with this channel skipped, so a member joining
+      // in between must get it from the replay.
+      const rows = await this.eventsAfter(after, this.replayWindow, Math.max(this.lastSeq, channel.seq), channel.viewer.page.id);
       const context = createGraphQLContext(this.db, channel.viewer);
       for (const row of rows) {
         const kind = liveKindOf(row.entityType);
