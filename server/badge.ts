@@ -1,7 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { credentialsFrom, resolveViewer } from './auth/resolve-viewer.js';
 import type { Db } from './db/client.js';
-import { nodeRequestUrl } from './http/request.js';
+import { routeHandler } from './http/request.js';
 import { DomainError } from './domain/errors.js';
 import { maintenanceDescription, type Impact } from './domain/vocabulary.js';
 import { readPageStatus } from './read/summary.js';
@@ -90,14 +89,5 @@ export async function badge(db: Db, url: URL, header: (name: string) => string |
 
 /** The Node handler `server/http.ts` routes `/badge.svg` to. */
 export function badgeHandler(db: Db) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = nodeRequestUrl(req);
-    if (!url) return void res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad Request\n');
-    const header = (name: string) => {
-      const value = req.headers[name.toLowerCase()];
-      return Array.isArray(value) ? value.join(', ') : value;
-    };
-    const answer = await badge(db, url, header);
-    res.writeHead(answer.status, answer.headers).end(req.method === 'HEAD' ? undefined : answer.body);
-  };
+  return routeHandler((url, header) => badge(db, url, header));
 }

@@ -1,7 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { credentialsFrom, resolveViewer } from './auth/resolve-viewer.js';
 import type { Db } from './db/client.js';
-import { nodeRequestUrl } from './http/request.js';
+import { routeHandler } from './http/request.js';
 import type { IncidentRow, IncidentUpdateRow } from './db/tables/index.js';
 import { DomainError } from './domain/errors.js';
 import type { Viewer } from './auth/viewer.js';
@@ -181,29 +180,11 @@ ${entries
 
 /** The Node handler for GET /history.atom. */
 export function feedHandler(db: Db) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = nodeRequestUrl(req);
-    if (!url) return void res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad Request\n');
-    const header = (name: string) => {
-      const value = req.headers[name.toLowerCase()];
-      return Array.isArray(value) ? value.join(', ') : value;
-    };
-    const answer = await feed(db, url, header);
-    res.writeHead(answer.status, answer.headers).end(req.method === 'HEAD' ? undefined : answer.body);
-  };
+  return routeHandler((url, header) => feed(db, url, header));
 }
 
 
 /** The Node handler for GET /history.rss. */
 export function rssHandler(db: Db) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = nodeRequestUrl(req);
-    if (!url) return void res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad Request\n');
-    const header = (name: string) => {
-      const value = req.headers[name.toLowerCase()];
-      return Array.isArray(value) ? value.join(', ') : value;
-    };
-    const answer = await rss(db, url, header);
-    res.writeHead(answer.status, answer.headers).end(req.method === 'HEAD' ? undefined : answer.body);
-  };
+  return routeHandler((url, header) => rss(db, url, header));
 }

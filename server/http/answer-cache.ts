@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { audienceKey } from '../auth/audience.js';
 import { credentialsFrom, type Credentials } from '../auth/resolve-viewer.js';
 import type { Viewer } from '../auth/viewer.js';
-import { nodeRequestUrl } from './request.js';
+import { headerReader, nodeRequestUrl, type HeaderReader, type RouteAnswer } from './request.js';
 
 /**
  * Answers for public audiences, kept in memory per (page, audience) and thrown away when the
@@ -245,8 +245,8 @@ export function cachedRoute(
   cache: AnswerCache,
   route: {
     name: string;
-    credentials: (url: URL, header: (name: string) => string | null | undefined) => Credentials;
-    compute: (url: URL, header: (name: string) => string | null | undefined) => Promise<{ status: number; headers: Record<string, string>; body: string | Buffer }>;
+    credentials: (url: URL, header: HeaderReader) => Credentials;
+    compute: (url: URL, header: HeaderReader) => Promise<RouteAnswer>;
   },
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -268,10 +268,7 @@ export function cachedRoute(
       const value = requested.searchParams.get(name);
       if (value !== null) url.searchParams.set(name, value);
     }
-    const header = (name: string) => {
-      const value = req.headers[name.toLowerCase()];
-      return Array.isArray(value) ? value.join(', ') : value;
-    };
+    const header = headerReader(req);
     let viewer: CacheViewer | null = null;
     // A resolution that raced an event is used for this request but not remembered.
     const epoch = cache.epoch;

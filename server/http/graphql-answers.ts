@@ -8,7 +8,7 @@ import { clientIp } from '../limits/client-ip.js';
 import type { Limits } from '../limits/config.js';
 import { RateLimitedError, type RateLimits } from '../limits/rate.js';
 import { etagOf, sendAnswer, type Answer, type AnswerCache, type CacheViewer } from './answer-cache.js';
-import { nodeRequestUrl } from './request.js';
+import { headerReader, nodeRequestUrl } from './request.js';
 
 /**
  * GraphQL queries from anonymous and audience-token callers, answered from the AnswerCache
@@ -55,7 +55,7 @@ export function cachedGraphql({ cache, yoga, maxBodyBytes, rates, trustProxy }: 
   async function admit(viewer: CacheViewer, req: IncomingMessage): Promise<RateLimitedError | null> {
     if (!rates) return null;
     try {
-      if (viewer.actorType === 'anonymous') await rates.read(clientIp(req.socket.remoteAddress, header(req, 'x-forwarded-for'), trustProxy));
+      if (viewer.actorType === 'anonymous') await rates.read(clientIp(req.socket.remoteAddress, headerReader(req)('x-forwarded-for'), trustProxy));
       else if (viewer.tokenId) await rates.tokenUse(viewer.tokenId);
       return null;
     } catch (error) {
@@ -79,7 +79,7 @@ export function cachedGraphql({ cache, yoga, maxBodyBytes, rates, trustProxy }: 
     const url = nodeRequestUrl(req);
     const contentType = req.headers['content-type'] ?? '';
     if (!url || (method !== 'GET' && method !== 'POST') || (method === 'POST' && !contentType.toLowerCase().startsWith('application/json'))) return void yoga(req, res);
-    const credentials = credentialsFrom(url, (name) => header(req, name));
+    const credentials = credentialsFrom(url, headerReader(req));
     // yoga's CSRF check for a GET with the session cookie: let yoga refuse it.
     if (method === 'GET' && credentials.sessionToken && !req.headers[csrfHeader] && !req.headers['x-graphql-yoga-csrf']) return void yoga(req, res);
 
@@ -150,10 +150,6 @@ export function cachedGraphql({ cache, yoga, maxBodyBytes, rates, trustProxy }: 
   };
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
 
 /** The printed document and sorted variables: null unless it is a query (never stored otherwise). */
 function canonicalKey(cache: AnswerCache, viewer: CacheViewer, format: string, params: Params): string | null {

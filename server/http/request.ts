@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * A Host header as RFC 9110 allows it: a registered name, an IPv4 address or a bracketed IPv6
@@ -33,4 +33,38 @@ export function nodeRequestUrl(req: Pick<IncomingMessage, 'url' | 'headers'>): U
   } catch {
     return null;
   }
+}
+
+/** How routes read a request header (URL-based routes and the credentials adapter alike). */
+export type HeaderReader = (name: string) => string | undefined;
+
+/**
+ * One header of a Node request. Node already folds repeated request headers into one value
+ * (only `set-cookie` stays an array), so the first element is the value either way.
+ */
+export function headerReader(req: Pick<IncomingMessage, 'headers'>): HeaderReader {
+  return (name) => {
+    const value = req.headers[name.toLowerCase()];
+    return Array.isArray(value) ? value[0] : value;
+  };
+}
+
+/** What a route computed from its URL and headers answers (badge, feeds, the Statuspage API). */
+export interface RouteAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Buffer;
+}
+
+/**
+ * The Node handler of such a route: 400 for a request whose URL cannot be formed, the answer's
+ * status and headers, and no body for HEAD.
+ */
+export function routeHandler(compute: (url: URL, header: HeaderReader, req: IncomingMessage) => RouteAnswer | Promise<RouteAnswer>) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = nodeRequestUrl(req);
+    if (!url) return void res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad Request\n');
+    const answer = await compute(url, headerReader(req), req);
+    res.writeHead(answer.status, answer.headers).end(req.method === 'HEAD' ? undefined : answer.body);
+  };
 }

@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { credentialsFrom, resolveViewer, type Credentials } from '../auth/resolve-viewer.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/client.js';
@@ -10,7 +9,7 @@ import { createLoaders } from '../read/loaders.js';
 import { listMaintenances } from '../read/maintenance.js';
 import { readPageStatus } from '../read/summary.js';
 import { spComponents, spIncident, spMaintenance, spPage, type SpComponent, type SpContext } from '../read/statuspage.js';
-import { nodeRequestUrl } from './request.js';
+import { routeHandler } from './request.js';
 
 /**
  * The Statuspage-compatible read API: `/api/v2/<endpoint>.json` (the public page by default) and
@@ -179,14 +178,5 @@ export function statuspageApiMethod(method: string | undefined): ApiResponse | n
 
 /** The Node handler for `/api/...` and `/d/<slug>/api/...`. */
 export function statuspageApiHandler(db: Db) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = nodeRequestUrl(req);
-    if (!url) return void res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad Request\n');
-    const header = (name: string) => {
-      const value = req.headers[name.toLowerCase()];
-      return Array.isArray(value) ? value.join(', ') : value;
-    };
-    const answer = statuspageApiMethod(req.method) ?? (await statuspageApi(db, url, header));
-    res.writeHead(answer.status, answer.headers).end(req.method === 'HEAD' ? undefined : answer.body);
-  };
+  return routeHandler(async (url, header, req) => statuspageApiMethod(req.method) ?? (await statuspageApi(db, url, header)));
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { credentialsFrom, type Credentials } from '../auth/resolve-viewer.js';
 import { DomainError } from '../domain/errors.js';
-import { nodeRequestUrl } from '../http/request.js';
+import { headerReader, nodeRequestUrl } from '../http/request.js';
 
 /** Credentials from a Node request (SSE requests, the WebSocket upgrade). */
 export function credentialsFromNode(request: IncomingMessage): Credentials {
@@ -9,10 +9,7 @@ export function credentialsFromNode(request: IncomingMessage): Credentials {
   // Plain HTTP requests with such a Host never get here (server/http.ts answers 400); a WebSocket
   // upgrade does, and is refused with a typed code.
   if (!url) throw new DomainError('input/invalid', 'The Host header or request target is malformed', { field: 'host' });
-  const credentials = credentialsFrom(url, (name) => {
-    const value = request.headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  });
+  const credentials = credentialsFrom(url, headerReader(request));
   // NOTE: browsers send the session cookie with a WebSocket handshake from any page of the same
   // site, and no CORS check stands in the way; a socket opened by another origin is anonymous.
   if (credentials.sessionToken && !sameOrigin(request.headers.origin, url)) credentials.sessionToken = null;
