@@ -5,7 +5,6 @@ import { schema } from '../schema/index.js';
 import { createYogaApp, type Yoga } from './app.js';
 import { resolveViewer } from './auth/resolve-viewer.js';
 import { badge } from './badge.js';
-import { createGraphQLContext } from './context.js';
 import type { Database } from './db/client.js';
 import { feed, rss } from './feed.js';
 import { createHttpServer } from './http.js';
@@ -105,7 +104,6 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
     hub,
     access,
     resolveViewer: (credentials) => resolveViewer(database.db, credentials),
-    context: (viewer) => createGraphQLContext(database.db, viewer, { onCommit, cookieSecure: options.cookieSecure }),
     http: (request, serverContext) => Promise.resolve(yoga.fetch(request, serverContext)),
     limits: new LiveLimits(limits, documentLimiter, rates),
   };

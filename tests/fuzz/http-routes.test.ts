@@ -61,7 +61,7 @@ const hostileHeaderValue = fc.oneof(
 
 const request = fc.record({
   method: fc.constantFrom('GET', 'GET', 'POST', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'BREW'),
-  path: fc.constantFrom('/graphql', '/graphql', '/badge.svg', '/history.atom', '/history.rss', '/api/v2/summary.json', '/d/eu-1/api/v2/incidents.json', '/d/%00/api/v2/status.json', '/api/v2/%zz', '/embed.js', '/healthz', '/', '/internal/components', `/assets/${asset()}`, '/assets/%2e%2e/%2e%2e/package.json', '/assets/%zz', '/metrics', '/graphql/', '//graphql', '*', 'http://evil.test/graphql', '/%00', '/d/%ED%A0%80'),
+  path: fc.constantFrom('/graphql', '/graphql', '/badge.svg', '/history.atom', '/history.rss', '/api/v2/summary.json', '/d/eu-1/api/v2/incidents.json', '/d/%00/api/v2/status.json', '/api/v2/%zz', '/embed.js', '/healthz', '/readyz', '/', '/internal/components', `/assets/${asset()}`, '/assets/%2e%2e/%2e%2e/package.json', '/assets/%zz', '/metrics', '/graphql/', '//graphql', '*', 'http://evil.test/graphql', '/%00', '/d/%ED%A0%80'),
   query: fc.oneof(
     fc.constant(''),
     fc.constantFrom('?page=%00', '?page=acme', '?page=%zz', '?audience=deployment:%00', '?audience=internal', '?audience=deployment:eu-1', '?access_token=sha_%00', '?access_token=x', '?query=%7B%20status%20%7B%20indicator%20%7D%20%7D', '?query=mutation%7BsignOut%7D', '?query=%7B', '?query=%7Bstatus%7Bindicator%7D%7D&variables=%7Bbad', '?query=%7Bstatus%7Bindicator%7D%7D&variables=%22%5Cu0000%22', `?query=${'%7B'.repeat(3000)}`, '?query=subscription%7BpageEvents%7Bseq%7D%7D', '?a=%&b=%%&c=%F0%9F'),

@@ -688,6 +688,19 @@ class DisableUser extends Step {
   }
 }
 
+class SignOutEverywhere extends Step {
+  async apply(world: World) {
+    // As the user themself: every session ends, so every stream opened with one must end.
+    const asUser: ServiceContext = { ...world.ctx, viewer: { ...world.ctx.viewer, actor: { type: 'user', id: world.userId, name: 'Model staff', email: `model-${pageCount}@example.com`, role: 'viewer' } } };
+    await staff.signOutEverywhere(asUser);
+    world.revoke((s) => s.credential === 'session', await maxSeq(database.db));
+    await world.newSession();
+  }
+  toString() {
+    return 'signOutEverywhere, then sign in again';
+  }
+}
+
 class SetDeploymentAccess extends Step {
   constructor(readonly access: 'open' | 'protected') {
     super();
@@ -717,6 +730,7 @@ const steps = [
   fc.constant(new RevokeAudienceToken()),
   fc.constant(new RevokeApiToken()),
   fc.constant(new DisableUser()),
+  fc.constant(new SignOutEverywhere()),
   fc.constantFrom('open', 'protected').map((a) => new SetDeploymentAccess(a as 'open' | 'protected')),
 ];
 
