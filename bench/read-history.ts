@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { print } from 'graphql';
 import postgres from 'postgres';
-import { createYogaApp } from '../server/app.js';
+import { createYogaApp } from '../server/http/yoga-app.js';
 import { ensureDefaultPage, systemViewer } from '../server/bootstrap.js';
 import { openDatabase, queryRows, type Database, type Db } from '../server/db/client.js';
 import * as tables from '../server/db/tables/index.js';

@@ -6,7 +6,7 @@ import vue from '@vitejs/plugin-vue';
 import { defineConfig, type Plugin } from 'vite';
 
 /**
- * Writes `.gz` and `.br` beside each text asset; server/http.ts (sirv) serves them to clients
+ * Writes `.gz` and `.br` beside each text asset; server/http/server.ts (sirv) serves them to clients
  * that accept them, so the server never compresses on the fly.
  */
 function precompress(): Plugin {
@@ -26,7 +26,7 @@ function precompress(): Plugin {
   };
 }
 
-/** `npm run build:web` writes web/dist, which server/http.ts serves; `npm run dev:web` proxies the API. */
+/** `npm run build:web` writes web/dist, which server/http/server.ts serves; `npm run dev:web` proxies the API. */
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   plugins: [vue(), precompress()],

@@ -308,7 +308,7 @@ export function cachedRoute(
 const selectingParams = ['page', 'audience', 'access_token'];
 
 /**
- * How the badge and the feeds read their caller (server/badge.ts, server/feed.ts): the public
+ * How the badge and the feeds read their caller (server/http/badge.ts, server/http/feed.ts): the public
  * slice unless an audience or a token says otherwise, never what a staff cookie would unlock.
  */
 export function readerCredentials(url: URL, header: (name: string) => string | null | undefined): Credentials {

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, parse, print } from 'graphql';
 import { credentialsFrom } from '../auth/resolve-viewer.js';
-import type { Yoga } from '../app.js';
-import { csrfHeader } from '../csrf-plugin.js';
+import type { Yoga } from './yoga-app.js';
+import { csrfHeader } from './csrf-plugin.js';
 import { bodyTooLargeJson } from '../limits/body.js';
 import { clientIp } from '../limits/client-ip.js';
 import type { Limits } from '../limits/config.js';

@@ -1,5 +1,5 @@
 /**
- * Response headers every route gets (server/http.ts sets them before a route answers).
+ * Response headers every route gets (server/http/server.ts sets them before a route answers).
  *
  * - The web app runs under a strict Content-Security-Policy: scripts and styles only from its own
  *   origin (Vite emits every script and every SFC style as a file; index.html has no inline code),

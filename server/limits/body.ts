@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 /**
- * Request body limit for /graphql. server/http.ts answers a declared Content-Length over the
+ * Request body limit for /graphql. server/http/server.ts answers a declared Content-Length over the
  * limit before yoga sees the request; this plugin counts the bytes of a body without one
  * (chunked) as yoga reads it and stops at the limit, so nothing past it is buffered or parsed.
  */

@@ -6,7 +6,7 @@ import { headerReader, nodeRequestUrl } from '../http/request.js';
 /** Credentials from a Node request (SSE requests, the WebSocket upgrade). */
 export function credentialsFromNode(request: IncomingMessage): Credentials {
   const url = nodeRequestUrl(request);
-  // Plain HTTP requests with such a Host never get here (server/http.ts answers 400); a WebSocket
+  // Plain HTTP requests with such a Host never get here (server/http/server.ts answers 400); a WebSocket
   // upgrade does, and is refused with a typed code.
   if (!url) throw new DomainError('input/invalid', 'The Host header or request target is malformed', { field: 'host' });
   const credentials = credentialsFrom(url, headerReader(request));

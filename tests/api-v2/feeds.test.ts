@@ -1,6 +1,6 @@
 import { parseFeed } from '@rowanmanning/feed-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { feed, rss } from '../../server/feed.js';
+import { feed, rss } from '../../server/http/feed.js';
 import * as catalog from '../../server/services/catalog.js';
 import * as incidents from '../../server/services/incidents.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpServer } from '../../server/http.js';
+import { createHttpServer } from '../../server/http/server.js';
 import { statuspageApiHandler, statuspageEndpoints } from '../../server/http/statuspage-api.js';
 import * as catalog from '../../server/services/catalog.js';
 import * as incidents from '../../server/services/incidents.js';

@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rssHandler, feedHandler } from '../../server/feed.js';
-import { createHttpServer } from '../../server/http.js';
+import { rssHandler, feedHandler } from '../../server/http/feed.js';
+import { createHttpServer } from '../../server/http/server.js';
 import { statuspageApiHandler } from '../../server/http/statuspage-api.js';
 import * as catalog from '../../server/services/catalog.js';
 import * as incidents from '../../server/services/incidents.js';

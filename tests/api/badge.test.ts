@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { badge, badgeHandler } from '../../server/badge.js';
+import { badge, badgeHandler } from '../../server/http/badge.js';
 import { pages } from '../../server/db/tables/index.js';
-import { createHttpServer } from '../../server/http.js';
+import { createHttpServer } from '../../server/http/server.js';
 import * as catalog from '../../server/services/catalog.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 

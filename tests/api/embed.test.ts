@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { Script } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embedScript } from '../../server/embed.js';
-import { createHttpServer } from '../../server/http.js';
+import { embedScript } from '../../server/http/embed.js';
+import { createHttpServer } from '../../server/http/server.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 
 /** GET /embed.js and the cross-origin GraphQL read it relies on. */

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { feed, feedHandler } from '../../server/feed.js';
-import { createHttpServer } from '../../server/http.js';
+import { feed, feedHandler } from '../../server/http/feed.js';
+import { createHttpServer } from '../../server/http/server.js';
 import * as catalog from '../../server/services/catalog.js';
 import * as incidents from '../../server/services/incidents.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDefaultPage, systemViewer } from '../../server/bootstrap.js';
-import { webDist } from '../../server/http.js';
+import { webDist } from '../../server/http/server.js';
 import * as catalog from '../../server/services/catalog.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startTestNode, type TestNode } from '../helpers/live.js';

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDefaultPage } from '../../server/bootstrap.js';
-import { webDist } from '../../server/http.js';
+import { webDist } from '../../server/http/server.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startTestNode, type TestNode } from '../helpers/live.js';
 

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../server/db/client.js';
 import type { ExecutionResult } from 'graphql';
-import { createYogaApp, type HubOptions, type Yoga } from '../../server/app.js';
+import { createYogaApp, type HubOptions, type Yoga } from '../../server/http/yoga-app.js';
 import { newSecret } from '../../server/auth/secrets.js';
 import { ensureDefaultPage, systemViewer } from '../../server/bootstrap.js';
 import { apiTokens, audienceTokens, type PageRow } from '../../server/db/tables/index.js';

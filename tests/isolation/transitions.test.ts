@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { feed } from '../../server/feed.js';
+import { feed } from '../../server/http/feed.js';
 import * as catalog from '../../server/services/catalog.js';
 import * as incidents from '../../server/services/incidents.js';
 import * as maintenance from '../../server/services/maintenance.js';

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DocumentCache } from './realtime/documents.js';
-import type { LiveHub } from './realtime/hub.js';
+import type { DocumentCache } from '../realtime/documents.js';
+import type { LiveHub } from '../realtime/hub.js';
 
 /** Prometheus metrics at /metrics: process figures plus the live hub's counters. */
 export function createMetrics(hub: LiveHub, documents: DocumentCache, sseStreams: () => number) {

@@ -1,7 +1,7 @@
 import { Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { InvalidInputError, type FieldIssue } from './domain/errors.js';
-import { findInvalidText, invalidTextReason } from './domain/validate.js';
+import { InvalidInputError, type FieldIssue } from '../domain/errors.js';
+import { findInvalidText, invalidTextReason } from '../domain/validate.js';
 
 /**
  * Every string argument of every field, whether written in the document or passed as a variable,

@@ -1,7 +1,7 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { Plugin } from 'graphql-yoga';
-import { parseCookies, sessionCookie } from './auth/resolve-viewer.js';
-import { DomainError } from './domain/errors.js';
+import { parseCookies, sessionCookie } from '../auth/resolve-viewer.js';
+import { DomainError } from '../domain/errors.js';
 
 /** The header the web app sends with every request; any value. */
 export const csrfHeader = 'x-statushub-csrf';

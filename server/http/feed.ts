@@ -1,11 +1,11 @@
-import { credentialsFrom, resolveViewer } from './auth/resolve-viewer.js';
-import type { Db } from './db/client.js';
-import { routeHandler } from './http/request.js';
-import type { IncidentRow, IncidentUpdateRow } from './db/tables/index.js';
-import { DomainError } from './domain/errors.js';
-import type { Viewer } from './auth/viewer.js';
-import { listIncidents } from './read/incidents.js';
-import { createLoaders } from './read/loaders.js';
+import { credentialsFrom, resolveViewer } from '../auth/resolve-viewer.js';
+import type { Db } from '../db/client.js';
+import { routeHandler } from './request.js';
+import type { IncidentRow, IncidentUpdateRow } from '../db/tables/index.js';
+import { DomainError } from '../domain/errors.js';
+import type { Viewer } from '../auth/viewer.js';
+import { listIncidents } from '../read/incidents.js';
+import { createLoaders } from '../read/loaders.js';
 
 /**
  * GET /history.atom: the latest incidents one audience can see, as an Atom feed (RFC 4287), and

@@ -2,19 +2,19 @@ import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-fi
 import { useCookies } from '@whatwg-node/server-plugin-cookies';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { schema } from '../schema/index.js';
-import { credentialsFromRequest, resolveViewer } from './auth/resolve-viewer.js';
-import { createGraphQLContext, type GraphQLContext } from './context.js';
-import type { Database } from './db/client.js';
-import type { CommitListener } from './services/context.js';
+import { schema } from '../../schema/index.js';
+import { credentialsFromRequest, resolveViewer } from '../auth/resolve-viewer.js';
+import { createGraphQLContext, type GraphQLContext } from '../context.js';
+import type { Database } from '../db/client.js';
+import type { CommitListener } from '../services/context.js';
 import { useInputErrorCodes } from './error-codes-plugin.js';
 import { useInputTextCheck } from './input-text-plugin.js';
 import { useCsrfPrevention } from './csrf-plugin.js';
-import { useBodyLimit } from './limits/body.js';
-import { resolveLimits, type Limits, type LimitsOverride } from './limits/config.js';
-import { DocumentLimiter, limitTier, mayIntrospect } from './limits/graphql.js';
-import { useLimits } from './limits/plugin.js';
-import { RateLimits } from './limits/rate.js';
+import { useBodyLimit } from '../limits/body.js';
+import { resolveLimits, type Limits, type LimitsOverride } from '../limits/config.js';
+import { DocumentLimiter, limitTier, mayIntrospect } from '../limits/graphql.js';
+import { useLimits } from '../limits/plugin.js';
+import { RateLimits } from '../limits/rate.js';
 
 export interface HubOptions {
   database: Database;
@@ -54,7 +54,7 @@ export function createYogaApp({ database, logger, onCommit, cookieSecure = false
     maxRequestBodySize: false,
     // Never unmasked: unexpected errors reach clients as "Unexpected error." only.
     maskedErrors: true,
-    // Embeds (server/embed.ts) read the status from any site. Any origin, never credentials: yoga's
+    // Embeds (server/http/embed.ts) read the status from any site. Any origin, never credentials: yoga's
     // default would reflect the origin *with* Access-Control-Allow-Credentials. The session cookie
     // is SameSite=Lax as well, so no cross-site POST carries it either way.
     cors: { origin: '*', credentials: false },

@@ -1,9 +1,9 @@
-import { credentialsFrom, resolveViewer } from './auth/resolve-viewer.js';
-import type { Db } from './db/client.js';
-import { routeHandler } from './http/request.js';
-import { DomainError } from './domain/errors.js';
-import { maintenanceDescription, type Impact } from './domain/vocabulary.js';
-import { readPageStatus } from './read/summary.js';
+import { credentialsFrom, resolveViewer } from '../auth/resolve-viewer.js';
+import type { Db } from '../db/client.js';
+import { routeHandler } from './request.js';
+import { DomainError } from '../domain/errors.js';
+import { maintenanceDescription, type Impact } from '../domain/vocabulary.js';
+import { readPageStatus } from '../read/summary.js';
 
 /**
  * GET /badge.svg: a shields-style "status | <description>" badge for one audience.
@@ -87,7 +87,7 @@ export async function badge(db: Db, url: URL, header: (name: string) => string |
   }
 }
 
-/** The Node handler `server/http.ts` routes `/badge.svg` to. */
+/** The Node handler `server/http/server.ts` routes `/badge.svg` to. */
 export function badgeHandler(db: Db) {
   return routeHandler((url, header) => badge(db, url, header));
 }

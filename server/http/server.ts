@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
-import type { Yoga } from './app.js';
+import type { Yoga } from './yoga-app.js';
 import { embedHeaders, embedScript } from './embed.js';
-import { refuseDeclaredBody } from './limits/body.js';
-import { nodeRequestUrl } from './http/request.js';
-import { securityHeaders, type SecurityOptions } from './http/security-headers.js';
-import { isApiPath } from './http/statuspage-api.js';
-import { isPageRoute } from './http/web-routes.js';
+import { refuseDeclaredBody } from '../limits/body.js';
+import { nodeRequestUrl } from './request.js';
+import { securityHeaders, type SecurityOptions } from './security-headers.js';
+import { isApiPath } from './statuspage-api.js';
+import { isPageRoute } from './web-routes.js';
 
-export const webDist = fileURLToPath(new URL('../web/dist', import.meta.url));
+export const webDist = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export interface HttpRoutes {
   /** Bodies declared larger than this on /graphql answer 413 unread (server/limits/body.ts). */
@@ -21,13 +21,13 @@ export interface HttpRoutes {
   /** Null when the caller may not read them. */
   metrics?: (req: IncomingMessage) => Promise<{ contentType: string; body: string } | null>;
   liveDebug?: () => unknown;
-  /** GET /history.rss (server/feed.ts). */
+  /** GET /history.rss (server/http/feed.ts). */
   rss?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** `/api/...` and `/d/<slug>/api/...` (server/http/statuspage-api.ts): the Statuspage-compatible API; unknown API paths answer JSON 404. */
   api?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
-  /** GET /badge.svg (server/badge.ts). */
+  /** GET /badge.svg (server/http/badge.ts). */
   badge?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
-  /** GET /history.atom (server/feed.ts). */
+  /** GET /history.atom (server/http/feed.ts). */
   feed?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** GraphQL GET/POST through the answer cache (server/http/graphql-answers.ts); yoga when absent. */
   graphql?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
