@@ -47,20 +47,28 @@ const resourcePolicy = "default-src 'none'; frame-ancestors 'none'";
 // An SVG opened on its own is a document: no scripts, no loads; embedding it anywhere is the point.
 const embeddablePolicy = "default-src 'none'";
 
-/** The headers for one request; `path` without the query string. */
-export function securityHeaders(method: string | undefined, path: string, accept: string | undefined, options: SecurityOptions = {}): Record<string, string> {
-  const embeddable = path === '/badge.svg' || path === '/embed.js';
-  const isGraphql = path === '/graphql' || path.startsWith('/graphql/');
-  // yoga renders GraphiQL for a GET that accepts HTML; everything else at /graphql is data.
-  const graphiql = isGraphql && (method === 'GET' || method === 'HEAD') && !!accept?.includes('text/html');
-  const isWebApp = !isGraphql && !embeddable && !['/history.atom', '/healthz', '/metrics', '/debug/live'].includes(path);
+/**
+ * What kind of response a route sends, for its policy: `page` (the web app and its files),
+ * `resource` (JSON, feeds, health, metrics: nothing to run), `embeddable` (the badge and the embed
+ * script, framed by other sites), `graphiql` (yoga's page).
+ */
+export type ResponseKind = 'page' | 'resource' | 'embeddable' | 'graphiql';
+
+const made = new Map<string, Readonly<Record<string, string>>>();
+
+/** The headers for one kind of response; made once per kind and reused for every request. */
+export function securityHeaders(kind: ResponseKind, options: SecurityOptions = {}): Readonly<Record<string, string>> {
+  const key = `${kind}:${options.hsts ? 1 : 0}`;
+  const known = made.get(key);
+  if (known) return known;
   const headers: Record<string, string> = {
-    'content-security-policy': embeddable ? embeddablePolicy : graphiql ? graphiqlPolicy : isWebApp ? appPolicy : resourcePolicy,
+    'content-security-policy': { page: appPolicy, resource: resourcePolicy, embeddable: embeddablePolicy, graphiql: graphiqlPolicy }[kind],
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
   };
-  if (!embeddable) headers['x-frame-options'] = 'DENY';
-  if (isWebApp || graphiql) headers['cross-origin-opener-policy'] = 'same-origin';
+  if (kind !== 'embeddable') headers['x-frame-options'] = 'DENY';
+  if (kind === 'page' || kind === 'graphiql') headers['cross-origin-opener-policy'] = 'same-origin';
   if (options.hsts) headers['strict-transport-security'] = 'max-age=31536000';
-  return headers;
+  made.set(key, Object.freeze(headers));
+  return made.get(key)!;
 }

@@ -38,7 +38,13 @@ function routes(): [string, string, RequestInit?][] {
     ['GraphQL GET', `/graphql?query=${encodeURIComponent('{ status { indicator } }')}`],
     ['GraphQL error', '/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }],
     ['feed', '/history.atom'],
+    ['RSS feed', '/history.rss'],
+    ['Statuspage API', '/api/v2/summary.json'],
+    ['deployment API', '/d/eu-1/api/v2/status.json'],
+    ['unknown API path', '/api/v2/%zz'],
+    ['unknown path', '/wp-login.php'],
     ['health', '/healthz'],
+    ['readiness', '/readyz'],
     ['badge', '/badge.svg'],
     ['embed', '/embed.js'],
   ];
@@ -93,6 +99,15 @@ describe('the web app', () => {
     expect(html).not.toMatch(/<style\b/);
     expect(html).not.toMatch(/\sstyle=/);
     expect(html).not.toMatch(/\son[a-z]+=/);
+  });
+
+  it('data routes (API, feeds, health) are not pages: default-src none, no opener policy', async () => {
+    for (const path of ['/api/v2/summary.json', '/d/eu-1/api/v2/status.json', '/history.atom', '/history.rss', '/healthz', '/readyz']) {
+      const res = await fetch(`${node.url}${path}`);
+      await res.arrayBuffer();
+      expect(directives(res.headers.get('content-security-policy')).get('default-src'), path).toBe("'none'");
+      expect(res.headers.get('cross-origin-opener-policy'), path).toBeNull();
+    }
   });
 
   it('GraphQL answers are data: default-src none', async () => {
