@@ -1,6 +1,7 @@
 import type { Db } from './db/client.js';
 import type { Viewer } from './auth/viewer.js';
-import type { CommitListener, ServiceContext } from './services/context.js';
+import type { CommitListener } from './domain/events.js';
+import type { ServiceContext } from './services/context.js';
 import { createLoaders, type Loaders } from './read/loaders.js';
 
 /** Per-request GraphQL context: who is asking, and how to read and write for them. */

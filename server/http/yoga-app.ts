@@ -6,7 +6,7 @@ import { schema } from '../../schema/index.js';
 import { credentialsFromRequest, resolveViewer } from '../auth/resolve-viewer.js';
 import { createGraphQLContext, type GraphQLContext } from '../context.js';
 import type { Database } from '../db/client.js';
-import type { CommitListener } from '../services/context.js';
+import type { CommitListener } from '../domain/events.js';
 import { useInputErrorCodes } from './error-codes-plugin.js';
 import { useInputTextCheck } from './input-text-plugin.js';
 import { useCsrfPrevention } from './csrf-plugin.js';

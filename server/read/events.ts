@@ -1,8 +1,9 @@
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, lte, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { events, type EventRow } from '../db/tables/index.js';
 import { can, type Viewer } from '../auth/viewer.js';
 import { forbidden } from '../domain/errors.js';
+import type { CommittedEvent, EntityKind, EventAction } from '../domain/events.js';
 
 /** The audit log: the page's event rows, newest first. Admins only. */
 
@@ -51,4 +52,26 @@ export function redactSecrets(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).filter(([k]) => !secretKeys.has(k)).map(([k, v]) => [k, redactSecrets(v)]));
   }
   return value;
+}
+
+/**
+ * The events after `after`, in seq (= commit) order, as the consumers of the log receive them:
+ * the same projection the committing node builds in memory (`committedFacts`), so a row reads
+ * the same whether it came as a local hint or from the table. `upTo` and `pageId` narrow it.
+ */
+export function committedEventsAfter(db: Db, after: number, range: { limit: number; upTo?: number; pageId?: string }): Promise<CommittedEvent[]> {
+  return db
+    .select({
+      seq: events.seq,
+      pageId: events.pageId,
+      action: sql<EventAction>`${events.action}`,
+      entityType: sql<EntityKind>`${events.entityType}`,
+      entityId: events.entityId,
+      beforeVisibility: sql<string | null>`${events.before}->>'visibility'`,
+      groupId: sql<string | null>`${events.after}->>'groupId'`,
+    })
+    .from(events)
+    .where(and(gt(events.seq, after), range.upTo === undefined ? undefined : lte(events.seq, range.upTo), range.pageId ? eq(events.pageId, range.pageId) : undefined))
+    .orderBy(asc(events.seq))
+    .limit(range.limit);
 }

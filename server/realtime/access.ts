@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { audienceKey } from '../auth/audience.js';
 import type { Credentials } from '../auth/resolve-viewer.js';
 import type { Viewer } from '../auth/viewer.js';
-import type { CommittedEvent } from '../services/context.js';
+import type { CommittedEvent, EntityKind, EventAction } from '../domain/events.js';
 
 /**
  * Open streams keep the access they connected with only while it still holds. Every WebSocket
@@ -33,9 +33,9 @@ interface Watcher {
 }
 
 /** Event entity types whose changes can take access away. */
-const accessEntities = new Set(['api_token', 'audience_token', 'user', 'deployment']);
+const accessEntities = new Set<EntityKind>(['api_token', 'audience_token', 'user', 'deployment']);
 /** Actions that never take access away: no check needed. */
-const harmless = new Set(['user.signed_in', 'user.created', 'api_token.created', 'audience_token.created', 'deployment.created']);
+const harmless = new Set<EventAction>(['user.signed_in', 'user.created', 'api_token.created', 'audience_token.created', 'deployment.created']);
 
 export function changesAccess(row: Pick<CommittedEvent, 'entityType' | 'action'>): boolean {
   return accessEntities.has(row.entityType) && !harmless.has(row.action);

@@ -1,6 +1,8 @@
-/** The kinds of change a live subscriber can receive. */
-export const liveKinds = ['component', 'group', 'deployment', 'incident', 'maintenance'] as const;
-export type LiveKind = (typeof liveKinds)[number];
+import { audienceEntityKinds, type AudienceEntityKind } from '../domain/events.js';
+
+/** The kinds of change a live subscriber can receive: those some audience other than staff may see. */
+export const liveKinds = audienceEntityKinds;
+export type LiveKind = AudienceEntityKind;
 
 /**
  * What a pushed event is resolved from: ids and a sequence number only. Everything a viewer
@@ -19,16 +21,11 @@ export interface LiveEnvelope {
   entity?: object;
 }
 
-const kindOfEntity: Record<string, LiveKind> = {
-  component: 'component',
-  group: 'group',
-  deployment: 'deployment',
-  incident: 'incident',
-  maintenance: 'maintenance',
-};
+const live: ReadonlySet<string> = new Set(liveKinds);
 
+/** Null for every other kind, and for a string that is no kind at all (a row written outside the services). */
 export function liveKindOf(entityType: string): LiveKind | null {
-  return kindOfEntity[entityType] ?? null;
+  return live.has(entityType) ? (entityType as LiveKind) : null;
 }
 
 export function resyncEnvelope(seq: number): LiveEnvelope {

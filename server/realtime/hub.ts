@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { execute, GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { audienceKey, internalAudience } from '../auth/audience.js';
@@ -8,12 +8,13 @@ import { readPageStatusOnce } from '../read/summary.js';
 import type { Db } from '../db/client.js';
 import { componentGroups, components, deployments, eventCheckpoints, events, incidents, maintenances, type PageRow } from '../db/tables/index.js';
 import { listComponents, listDeployments, listGroupsByIds } from '../read/catalog.js';
+import { committedEventsAfter } from '../read/events.js';
 import { listIncidentsByIds } from '../read/incidents.js';
 import { findMaintenance } from '../read/maintenance.js';
 import { componentVisible, groupVisible, incidentVisible, maintenanceVisible } from '../read/visibility.js';
 import type { AccessWatch } from './access.js';
 import type { PreparedDocument } from './documents.js';
-import type { CommittedEvent } from '../services/context.js';
+import type { CommittedEvent } from '../domain/events.js';
 import { liveKindOf, resyncEnvelope, type LiveEnvelope, type LiveKind } from './envelope.js';
 
 /**
@@ -358,20 +359,7 @@ export class LiveHub {
   }
 
   private eventsAfter(after: number, limit: number, upTo?: number, pageId?: string): Promise<EventRow[]> {
-    return this.db
-      .select({
-        seq: events.seq,
-        pageId: events.pageId,
-        action: events.action,
-        entityType: events.entityType,
-        entityId: events.entityId,
-        beforeVisibility: sql<string | null>`${events.before}->>'visibility'`,
-        groupId: sql<string | null>`${events.after}->>'groupId'`,
-      })
-      .from(events)
-      .where(and(gt(events.seq, after), upTo === undefined ? undefined : lte(events.seq, upTo), pageId ? eq(events.pageId, pageId) : undefined))
-      .orderBy(asc(events.seq))
-      .limit(limit);
+    return committedEventsAfter(this.db, after, { limit, upTo, pageId });
   }
 
   private async process(row: EventRow): Promise<void> {

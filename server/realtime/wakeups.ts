@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
-import { liveChannel } from '../services/context.js';
+import { eventWakeupChannel as liveChannel } from '../domain/events.js';
 
 /**
  * What tells a node that events were committed, possibly on another node. Every source only

@@ -113,7 +113,7 @@ export async function createDeployment(ctx: ServiceContext, input: CreateInput<t
   return transact(ctx, async (w) => {
     await assertSlugFree(w, ctx, data.slug);
     const [row] = await w.tx.insert(deployments).values({ ...data, pageId: ctx.viewer.page.id }).returning();
-    await w.record({ action: 'deployment.created', entityType: 'deployment', entityId: row!.id, after: row });
+    await w.record({ action: 'deployment.created', entityType: 'deployment', entityId: row!.id, after: row! });
     return row!;
   });
 }
@@ -126,7 +126,7 @@ export async function updateDeployment(ctx: ServiceContext, deploymentId: string
     if (data.slug !== undefined) await assertSlugFree(w, ctx, data.slug, deploymentId);
     // An empty patch changes nothing (drizzle refuses an UPDATE without columns).
     const [row] = Object.keys(data).length ? await w.tx.update(deployments).set(data).where(eq(deployments.id, deploymentId)).returning() : [before];
-    await w.record({ action: 'deployment.updated', entityType: 'deployment', entityId: deploymentId, before, after: row });
+    await w.record({ action: 'deployment.updated', entityType: 'deployment', entityId: deploymentId, before, after: row! });
     return row!;
   });
 }
@@ -151,7 +151,7 @@ export async function createGroup(ctx: ServiceContext, input: CreateInput<typeof
   return transact(ctx, async (w) => {
     if (data.deploymentId) await lockDeployment(w, ctx, data.deploymentId).catch(() => Promise.reject(invalidInput('deploymentId', 'no such deployment')));
     const [row] = await w.tx.insert(componentGroups).values({ ...data, pageId: ctx.viewer.page.id }).returning();
-    await w.record({ action: 'group.created', entityType: 'group', entityId: row!.id, after: row });
+    await w.record({ action: 'group.created', entityType: 'group', entityId: row!.id, after: row! });
     return row!;
   });
 }
@@ -163,7 +163,7 @@ export async function updateGroup(ctx: ServiceContext, groupId: string, patch: P
     const before = await lockGroup(w, ctx, groupId);
     if (data.deploymentId) await lockDeployment(w, ctx, data.deploymentId).catch(() => Promise.reject(invalidInput('deploymentId', 'no such deployment')));
     const [row] = Object.keys(data).length ? await w.tx.update(componentGroups).set(data).where(eq(componentGroups.id, groupId)).returning() : [before];
-    await w.record({ action: 'group.updated', entityType: 'group', entityId: groupId, before, after: row });
+    await w.record({ action: 'group.updated', entityType: 'group', entityId: groupId, before, after: row! });
     return row!;
   });
 }
@@ -188,7 +188,7 @@ export async function createComponent(ctx: ServiceContext, input: CreateInput<ty
   return transact(ctx, async (w) => {
     if (data.groupId) await lockGroup(w, ctx, data.groupId).catch(() => Promise.reject(invalidInput('groupId', 'no such group')));
     const [row] = await w.tx.insert(components).values({ ...data, pageId: ctx.viewer.page.id }).returning();
-    await w.record({ action: 'component.created', entityType: 'component', entityId: row!.id, after: row });
+    await w.record({ action: 'component.created', entityType: 'component', entityId: row!.id, after: row! });
     return row!;
   });
 }
@@ -204,7 +204,7 @@ export async function updateComponent(ctx: ServiceContext, componentId: string, 
       .set({ ...data, updatedAt: sql`now()` })
       .where(eq(components.id, componentId))
       .returning();
-    await w.record({ action: 'component.updated', entityType: 'component', entityId: componentId, before, after: row });
+    await w.record({ action: 'component.updated', entityType: 'component', entityId: componentId, before, after: row! });
     return row!;
   });
 }
@@ -251,7 +251,7 @@ export async function applyComponentStatus(w: Writer, ctx: ServiceContext, compo
   const before = await lockComponent(w, ctx, componentId, true);
   if (before.status === status) return before;
   const [row] = await w.tx.update(components).set({ status, updatedAt: sql`now()` }).where(eq(components.id, componentId)).returning();
-  await w.record({ action: 'component.status_changed', entityType: 'component', entityId: componentId, before, after: { ...row, cause } });
+  await w.record({ action: 'component.status_changed', entityType: 'component', entityId: componentId, before, after: { ...row!, cause } });
   return row!;
 }
 

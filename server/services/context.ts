@@ -4,21 +4,10 @@ import type { Db, Tx } from '../db/client.js';
 import { events } from '../db/tables/index.js';
 import { actorRef, can, type Permission, type Viewer } from '../auth/viewer.js';
 import { forbidden } from '../domain/errors.js';
+import { committedFacts, eventWakeupChannel, type CommitListener, type CommittedEvent, type EventInput } from '../domain/events.js';
 
-/** An event row as the live hub needs it, known to the node that committed it. */
-export interface CommittedEvent {
-  seq: number;
-  pageId: string;
-  action: string;
-  entityType: string;
-  entityId: string;
-  beforeVisibility: string | null;
-  /** For component events: its group (after the change), so the hub can prefetch it. */
-  groupId: string | null;
-}
-
-/** Told what a transaction appended, once it has committed. */
-export type CommitListener = (seqs: number[], committed: CommittedEvent[]) => void;
+// NOTE: consumers import these from server/domain/events.ts; re-exported for server/node.ts until its rewrite lands.
+export type { CommitListener, CommittedEvent };
 
 /** What every service function is called with. */
 export interface ServiceContext {
@@ -37,22 +26,11 @@ export interface ServiceContext {
   eventTime?: Date;
 }
 
-export interface EventInput {
-  action: string;
-  entityType: string;
-  entityId: string;
-  before?: unknown;
-  after?: unknown;
-}
-
 export interface Writer {
   tx: Tx;
   /** Append an event row in this transaction. */
   record(event: EventInput): Promise<number>;
 }
-
-/** The NOTIFY channel every node LISTENs on. */
-export const liveChannel = 'statushub_events';
 
 /**
  * One transaction = the rows + their event rows. Events are published only after commit,
@@ -72,23 +50,20 @@ export async function transact<T>(ctx: ServiceContext, work: (writer: Writer) =>
           // allocated; readers that resume "after seq N" can never skip a late committer.
           // The NOTIFY is delivered at commit, never on rollback: every node's LISTEN wakes up
           // and reads the event table from where it is. The payload is only a hint.
-          await tx.execute(sql`select pg_advisory_xact_lock(${eventLockKey}), pg_notify(${liveChannel}, '')`);
+          await tx.execute(sql`select pg_advisory_xact_lock(${eventLockKey}), pg_notify(${eventWakeupChannel}, '')`);
           locked = true;
         }
         const [row] = await tx
           .insert(events)
           .values({ pageId: ctx.viewer.page.id, ...actor, ...event, before: event.before ?? null, after: event.after ?? null, createdAt: ctx.eventTime })
           .returning({ seq: events.seq });
-        const before = event.before as { visibility?: unknown } | null | undefined;
-        const after = event.after as { groupId?: unknown } | null | undefined;
         committed.push({
           seq: row!.seq,
           pageId: ctx.viewer.page.id,
           action: event.action,
           entityType: event.entityType,
           entityId: event.entityId,
-          beforeVisibility: typeof before?.visibility === 'string' ? before.visibility : null,
-          groupId: typeof after?.groupId === 'string' ? after.groupId : null,
+          ...committedFacts(event.before, event.after),
         });
         return row!.seq;
       },

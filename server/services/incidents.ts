@@ -24,6 +24,7 @@ import {
   type IncidentRole,
 } from '../domain/vocabulary.js';
 import { actorRef } from '../auth/viewer.js';
+import type { IncidentRecord, LoggedIncidentUpdate } from '../domain/events.js';
 import { componentVisible, incidentVisible, templateVisible } from '../read/visibility.js';
 import { applyComponentStatus, settleComponentStatuses } from './catalog.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
@@ -164,12 +165,6 @@ export type BackfillIncidentInput = CreateInput<typeof backfillInput>;
 type AffectedInput = { componentId: string; status: ComponentStatus }[];
 type RolesInput = { role: IncidentRole; assignee: string }[];
 
-/** An incident as the event log records it: the row plus what hangs off it. */
-export interface IncidentRecord extends IncidentRow {
-  components: { componentId: string; status: ComponentStatus }[];
-  roles: { role: IncidentRole; assignee: string }[];
-}
-
 // ── helpers ────────────────────────────────────────────────────────────────────
 
 const emptyToNull = (note: string | null | undefined) => (note && note.trim() ? note : null);
@@ -294,7 +289,7 @@ async function recordComponentChanges(w: Writer, updateId: string, before: Map<s
 }
 
 /** The update as the event log records it; its component changes are the `component.status_changed` events that follow. */
-const loggedUpdate = ({ componentChanges: _changes, ...update }: IncidentUpdateRow) => update;
+const loggedUpdate = ({ componentChanges: _changes, ...update }: IncidentUpdateRow): LoggedIncidentUpdate => update;
 
 // ── writes ─────────────────────────────────────────────────────────────────────
 

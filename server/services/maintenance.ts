@@ -7,6 +7,7 @@ import {
   type MaintenanceRow,
 } from '../db/tables/index.js';
 import { DomainError, invalidInput, notFound } from '../domain/errors.js';
+import type { MaintenanceRecord } from '../domain/events.js';
 import { id, inputSchema, isId, text } from '../domain/validate.js';
 import { visibilities } from '../domain/vocabulary.js';
 import { componentVisible, maintenanceVisible } from '../read/visibility.js';
@@ -32,9 +33,6 @@ const maintenanceInput = inputSchema(
 
 type CreateInput = Parameters<typeof maintenanceInput.create>[0];
 type PatchInput = Parameters<typeof maintenanceInput.patch>[0];
-
-/** A maintenance as written to the event log: the row plus the ids of its components. */
-export type MaintenanceRecord = MaintenanceRow & { componentIds: string[] };
 
 const editable = ['scheduled', 'in_progress'] as const;
 

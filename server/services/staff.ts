@@ -155,7 +155,7 @@ export async function createUser(ctx: ServiceContext, input: UserInput): Promise
       .insert(users)
       .values({ ...data, passwordHash, pageId: ctx.viewer.page.id })
       .returning(userColumns);
-    await w.record({ action: 'user.created', entityType: 'user', entityId: row!.id, after: row });
+    await w.record({ action: 'user.created', entityType: 'user', entityId: row!.id, after: row! });
     return row!;
   });
 }
@@ -182,7 +182,7 @@ export async function updateUser(ctx: ServiceContext, userId: string, patch: Use
       entityType: 'user',
       entityId: userId,
       before: withoutSecrets(before),
-      after: passwordHash ? { ...row, passwordChanged: true } : row,
+      after: passwordHash ? { ...row!, passwordChanged: true } : row!,
     });
     return row!;
   });

@@ -55,7 +55,7 @@ export async function createTemplate(ctx: ServiceContext, input: CreateTemplateI
   return transact(ctx, async (w) => {
     await assertNameFree(w, ctx, data.name);
     const [row] = await w.tx.insert(templates).values({ ...data, pageId: ctx.viewer.page.id }).returning();
-    await w.record({ action: 'template.created', entityType: 'template', entityId: row!.id, after: row });
+    await w.record({ action: 'template.created', entityType: 'template', entityId: row!.id, after: row! });
     return row!;
   });
 }
@@ -72,7 +72,7 @@ export async function updateTemplate(ctx: ServiceContext, templateId: string, pa
       .set({ ...data, updatedAt: sql`now()` })
       .where(eq(templates.id, templateId))
       .returning();
-    await w.record({ action: 'template.updated', entityType: 'template', entityId: templateId, before, after: row });
+    await w.record({ action: 'template.updated', entityType: 'template', entityId: templateId, before, after: row! });
     return row!;
   });
 }

@@ -79,7 +79,7 @@ export async function createApiToken(ctx: ServiceContext, input: Parameters<type
       .insert(apiTokens)
       .values({ ...data, pageId: ctx.viewer.page.id, tokenHash: secret.hash, prefix: secret.prefix, createdBy })
       .returning(apiTokenColumns);
-    await w.record({ action: 'api_token.created', entityType: 'api_token', entityId: row!.id, after: row });
+    await w.record({ action: 'api_token.created', entityType: 'api_token', entityId: row!.id, after: row! });
     return { token: secret.value, apiToken: row! };
   });
 }
@@ -91,7 +91,7 @@ export async function revokeApiToken(ctx: ServiceContext, tokenId: string): Prom
     const before = await lockApiToken(w, ctx, tokenId);
     if (before.revokedAt) return before;
     const [row] = await w.tx.update(apiTokens).set({ revokedAt: sql`now()` }).where(eq(apiTokens.id, tokenId)).returning(apiTokenColumns);
-    await w.record({ action: 'api_token.revoked', entityType: 'api_token', entityId: tokenId, before, after: row });
+    await w.record({ action: 'api_token.revoked', entityType: 'api_token', entityId: tokenId, before, after: row! });
     return row!;
   });
 }
@@ -112,7 +112,7 @@ export async function createAudienceToken(ctx: ServiceContext, input: Parameters
       .insert(audienceTokens)
       .values({ ...data, pageId: ctx.viewer.page.id, tokenHash: secret.hash, prefix: secret.prefix })
       .returning(audienceTokenColumns);
-    await w.record({ action: 'audience_token.created', entityType: 'audience_token', entityId: row!.id, after: row });
+    await w.record({ action: 'audience_token.created', entityType: 'audience_token', entityId: row!.id, after: row! });
     return { token: secret.value, audienceToken: row! };
   });
 }
@@ -128,7 +128,7 @@ export async function revokeAudienceToken(ctx: ServiceContext, tokenId: string):
       .set({ revokedAt: sql`now()` })
       .where(eq(audienceTokens.id, tokenId))
       .returning(audienceTokenColumns);
-    await w.record({ action: 'audience_token.revoked', entityType: 'audience_token', entityId: tokenId, before, after: row });
+    await w.record({ action: 'audience_token.revoked', entityType: 'audience_token', entityId: tokenId, before, after: row! });
     return row!;
   });
 }

@@ -3,7 +3,7 @@ import type { Db } from '../db/client.js';
 import type { PageRow } from '../db/tables/index.js';
 import { systemViewer } from '../bootstrap.js';
 import { advanceMaintenances } from '../services/maintenance.js';
-import type { CommitListener } from '../services/context.js';
+import type { CommitListener } from '../domain/events.js';
 
 export interface MaintenanceTicker {
   /** Run one pass now (also what every tick does); resolves when it has finished. */

@@ -14,7 +14,8 @@ import type { TokenScope } from '../../server/domain/vocabulary.js';
 import { createNode, type HubNode, type NodeOptions } from '../../server/node.js';
 import * as catalog from '../../server/services/catalog.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
-import type { CommitListener, ServiceContext } from '../../server/services/context.js';
+import type { CommitListener } from '../../server/domain/events.js';
+import type { ServiceContext } from '../../server/services/context.js';
 
 /**
  * Real-time test kit: real server nodes on real ports, real `graphql-ws` and `graphql-sse`

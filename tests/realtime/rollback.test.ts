@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { events, incidents, type PageRow } from '../../server/db/tables/index.js';
+import { components, events, incidents, type PageRow } from '../../server/db/tables/index.js';
 import { applyComponentStatus } from '../../server/services/catalog.js';
 import { transact } from '../../server/services/context.js';
 import type { TestDatabase } from '../helpers/database.js';
@@ -67,7 +67,8 @@ describe('rolled-back writes', () => {
     await expect(
       transact(systemContext(database, page, node.node.onCommit), async (w) => {
         await applyComponentStatus(w, systemContext(database, page), ids.api, 'major_outage', 'test');
-        failedSeq = await w.record({ action: 'component.updated', entityType: 'component', entityId: ids.web, after: { status: 'major_outage' } });
+        const [web] = await w.tx.select().from(components).where(eq(components.id, ids.web));
+        failedSeq = await w.record({ action: 'component.updated', entityType: 'component', entityId: ids.web, before: web!, after: { ...web!, status: 'major_outage' } });
         throw new Error('fails after recording');
       }),
     ).rejects.toThrow('fails after recording');
