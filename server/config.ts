@@ -30,6 +30,10 @@ const envSchema = z.object({
    * SIGNIN_LOCKOUT_IP. Only TRUST_PROXY is listed here: the others have their own formats.
    */
   TRUST_PROXY: z.string().regex(/^(true|false|\d+)$/, 'true, false or a number of proxy hops').default('false'),
+  /** Write the static snapshot here and rewrite it after every public change (server/snapshot/). */
+  SNAPSHOT_DIR: z.string().optional(),
+  /** The hub's public origin, for the snapshot's links (default http://localhost:PORT). */
+  SNAPSHOT_ORIGIN: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export type Config = z.infer<typeof envSchema>;
@@ -46,4 +50,9 @@ export function loadLimits(config: Config, env: NodeJS.ProcessEnv = process.env)
   const override = limitsFromEnv(env);
   const store: RateStore = override.rates?.store ?? (config.REDIS_URL ? 'redis' : config.DATABASE_URL ? 'postgres' : 'memory');
   return { ...override, rates: { ...override.rates, store } };
+}
+
+/** Where the snapshot says the live page is: SNAPSHOT_ORIGIN, else this hub on localhost. */
+export function snapshotOrigin(config: Config): string {
+  return new URL(config.SNAPSHOT_ORIGIN ?? `http://localhost:${config.PORT}`).origin;
 }

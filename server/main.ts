@@ -1,11 +1,12 @@
 import pino from 'pino';
 import { ensureAdmin, ensureDefaultPage } from './bootstrap.js';
-import { loadConfig, loadLimits } from './config.js';
+import { loadConfig, loadLimits, snapshotOrigin } from './config.js';
 import { openDatabase } from './db/client.js';
 import { createNode } from './node.js';
 import { seedDemo } from './seed.js';
 import { pages } from './db/tables/index.js';
 import { startMaintenanceTicker } from './workers/maintenance.js';
+import { startSnapshotWriter } from './snapshot/watch.js';
 
 const config = loadConfig();
 const logger = pino({ level: config.LOG_LEVEL });
@@ -34,6 +35,8 @@ const node = await createNode({
 });
 // Scheduled maintenance starts and ends on time, every page, every 15 seconds.
 const maintenanceTicker = startMaintenanceTicker(database.db, () => database.db.select().from(pages), 15_000, { logger, onCommit: node.onCommit });
+// The static snapshot (server/snapshot/): written now and after every public change.
+const snapshots = config.SNAPSHOT_DIR ? startSnapshotWriter({ db: database.db, dir: config.SNAPSHOT_DIR, origin: snapshotOrigin(config), events: node.answers, logger }) : null;
 const port = await node.listen(config.PORT, config.HOST);
 logger.info(`statushub listening on http://localhost:${port} (GraphQL, SSE and WebSocket at /graphql)`);
 
@@ -53,6 +56,7 @@ async function shutdown(signal: string) {
   // Leave a little of the deadline for the ticker and the database.
   await node.close({ graceMs: Math.max(0, timeoutMs - 500) });
   await maintenanceTicker.stop();
+  await snapshots?.stop();
   await database.close();
   process.exit(0);
 }

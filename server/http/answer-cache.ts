@@ -162,6 +162,19 @@ export class AnswerCache {
     return true;
   }
 
+  private readonly invalidateListeners = new Set<(pageId: string, seq?: number) => void>();
+
+  /**
+   * Called after every `invalidatePage` (every event the hub processes, any audience's, internal
+   * ones too), e.g. the static snapshot writer (server/snapshot/watch.ts). A listener must be
+   * quick and must not throw; a throw is swallowed so the cache and the hub carry on. Returns the
+   * unsubscribe function.
+   */
+  onInvalidate(listener: (pageId: string, seq?: number) => void): () => void {
+    this.invalidateListeners.add(listener);
+    return () => void this.invalidateListeners.delete(listener);
+  }
+
   /** An event on this page: every audience's answers go (finer is possible, this is safe). */
   invalidatePage(pageId: string, seq?: number): void {
     if (seq !== undefined) {
@@ -180,6 +193,13 @@ export class AnswerCache {
     this.routeKeys.clear();
     this.viewerEpoch++;
     this.metrics.invalidations++;
+    for (const listener of this.invalidateListeners) {
+      try {
+        listener(pageId, seq);
+      } catch {
+        // A listener's failure is its own: the hub's loop never stops for it.
+      }
+    }
   }
 
   get entries(): number {
