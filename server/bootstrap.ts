@@ -3,12 +3,6 @@ import { and, count, eq } from 'drizzle-orm';
 import type { Db } from './db/client.js';
 import { pages, users, type PageRow } from './db/tables/index.js';
 import { hashPassword } from './auth/secrets.js';
-import type { Viewer } from './auth/viewer.js';
-
-/** The actor start-up work runs as: recorded as `system` in the event log. */
-export function systemViewer(page: PageRow, name = 'system'): Viewer {
-  return { page, audience: { kind: 'internal' }, actor: { type: 'system', name } };
-}
 
 /** The default page, created on first start. */
 export async function ensureDefaultPage(db: Db): Promise<{ page: PageRow; created: boolean }> {

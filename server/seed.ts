@@ -1,6 +1,6 @@
 import type { Db } from './db/client.js';
 import type { PageRow } from './db/tables/index.js';
-import { systemViewer } from './bootstrap.js';
+import { systemViewer } from './auth/viewer.js';
 import * as catalog from './services/catalog.js';
 import * as maintenance from './services/maintenance.js';
 import type { ServiceContext } from './services/context.js';

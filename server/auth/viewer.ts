@@ -26,6 +26,23 @@ const rolePermissions: Record<StaffRole, readonly Permission[]> = {
   viewer: ['read:internal'],
 };
 
+/**
+ * Reading as an audience alone, never as a particular person: what a live payload (and a
+ * notification) is built as, so it shows exactly what every member of that audience may see.
+ */
+export function audienceViewer(page: PageRow, audience: Audience): Viewer {
+  return {
+    page,
+    audience,
+    actor: { type: 'api_token', id: 'live', name: 'live', scopes: audience.kind === 'internal' ? ['read:internal'] : [] },
+  };
+}
+
+/** The actor start-up work, the maintenance scheduler and the seed run as: recorded as `system` in the event log. */
+export function systemViewer(page: PageRow, name = 'system'): Viewer {
+  return { page, audience: { kind: 'internal' }, actor: { type: 'system', name } };
+}
+
 /** What the actor may do, independent of the audience it reads as. */
 export function actorCan(actor: Actor, permission: Permission): boolean {
   switch (actor.type) {

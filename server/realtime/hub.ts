@@ -2,11 +2,11 @@ import { and, eq, sql } from 'drizzle-orm';
 import { execute, GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { audienceKey, internalAudience } from '../auth/audience.js';
-import type { Viewer } from '../auth/viewer.js';
+import { audienceViewer, type Viewer } from '../auth/viewer.js';
 import { createGraphQLContext, type GraphQLContext } from '../context.js';
 import { readPageStatusOnce } from '../read/summary.js';
 import type { Db } from '../db/client.js';
-import { componentGroups, components, deployments, eventCheckpoints, events, incidents, maintenances, type PageRow } from '../db/tables/index.js';
+import { componentGroups, components, deployments, eventCheckpoints, events, incidents, maintenances } from '../db/tables/index.js';
 import { listComponents, listDeployments, listGroupsByIds } from '../read/catalog.js';
 import { committedEventsAfter } from '../read/events.js';
 import { listIncidentsByIds } from '../read/incidents.js';
@@ -612,15 +612,6 @@ export class LiveHub {
 function prefetchComponentGroup(context: GraphQLContext, groupId: string): void {
   context.loaders.group.load(groupId).catch(() => {});
   context.loaders.componentsByGroup.load(groupId).catch(() => {});
-}
-
-/** The viewer a live payload is built as: the audience alone, never a particular person. */
-export function audienceViewer(page: PageRow, audience: Viewer['audience']): Viewer {
-  return {
-    page,
-    audience,
-    actor: { type: 'api_token', id: 'live', name: 'live', scopes: audience.kind === 'internal' ? ['read:internal'] : [] },
-  };
 }
 
 const documentIds = new WeakMap<object, number>();

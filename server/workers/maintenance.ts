@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import type { PageRow } from '../db/tables/index.js';
-import { systemViewer } from '../bootstrap.js';
+import { systemViewer } from '../auth/viewer.js';
 import { advanceMaintenances } from '../services/maintenance.js';
 import type { CommitListener } from '../domain/events.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemViewer } from '../../server/bootstrap.js';
+import { systemViewer } from '../../server/auth/viewer.js';
 import { apiTokens, audienceTokens, events, pages, sessions, users } from '../../server/db/tables/index.js';
 import * as catalog from '../../server/services/catalog.js';
 import * as staff from '../../server/services/staff.js';

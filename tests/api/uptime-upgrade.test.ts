@@ -1,7 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { upgradeFixture } from '../helpers/upgrade.js';
-import { ensureDefaultPage, systemViewer } from '../../server/bootstrap.js';
+import { systemViewer } from '../../server/auth/viewer.js';
+import { ensureDefaultPage } from '../../server/bootstrap.js';
 import { migrationsFolder, queryRows } from '../../server/db/client.js';
 import * as tables from '../../server/db/tables/index.js';
 import { readUptime } from '../../server/read/uptime.js';

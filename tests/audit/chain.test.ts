@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDefaultPage, systemViewer } from '../../server/bootstrap.js';
+import { systemViewer } from '../../server/auth/viewer.js';
+import { ensureDefaultPage } from '../../server/bootstrap.js';
 import { genesisHash, verifyChain } from '../../server/db/audit-chain.js';
 import { queryRows } from '../../server/db/client.js';
 import { events, pages, type PageRow } from '../../server/db/tables/index.js';

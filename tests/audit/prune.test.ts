@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDefaultPage, systemViewer } from '../../server/bootstrap.js';
+import { systemViewer } from '../../server/auth/viewer.js';
+import { ensureDefaultPage } from '../../server/bootstrap.js';
 import { pruneEvents, verifyChain } from '../../server/db/audit-chain.js';
 import { queryRows } from '../../server/db/client.js';
 import { eventCheckpoints, type PageRow } from '../../server/db/tables/index.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { schema } from '../../schema/index.js';
 import { newSecret } from '../../server/auth/secrets.js';
-import { systemViewer } from '../../server/bootstrap.js';
+import { systemViewer } from '../../server/auth/viewer.js';
 import { apiTokens, audienceTokens, pages, type PageRow } from '../../server/db/tables/index.js';
 import * as catalog from '../../server/services/catalog.js';
 import type { ServiceContext } from '../../server/services/context.js';
