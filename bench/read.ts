@@ -17,11 +17,12 @@ import type { ClientMessage, ConnectCommand, SubscriberSpec } from './protocol.j
  * with autocannon. The servers run pinned to one core, the load generator (and the subscriber
  * process, and this driver) to the other, so the ratios compare servers, not schedulers.
  *
- *   npm run bench:read -- [--duration 10] [--connections 50] [--subscribers 1000] [--pg URL]
+ *   npm run bench:read -- [--duration 10] [--rounds 3] [--connections 50] [--subscribers 1000] [--pg URL]
  *
  * Phases: bare node:http; bare yoga `{ hello }`; the public page query (the document the web app's
  * PublicPage sends); a deployment page query; /badge.svg; /api/v2/summary.json (when the route
- * exists); then the public page query again with 1,000 live subscribers connected (bench/client.ts)
+ * exists); the candidate routers (find-my-way, Fastify, Hono) serving the summary's bytes; then
+ * the public page query again with 1,000 live subscribers connected (bench/client.ts)
  * and a status change committed every second, where the time from a commit to the first cached
  * answer showing it is measured.
  */
@@ -37,18 +38,20 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     subscribers: { type: 'string', default: '1000' },
     'commit-every-ms': { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '3' },
     pg: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  console.log('npm run bench:read -- [--duration S] [--connections N] [--subscribers N] [--commit-every-ms MS] [--pg URL]');
+  console.log('npm run bench:read -- [--duration S] [--rounds N] [--connections N] [--subscribers N] [--commit-every-ms MS] [--pg URL]');
   process.exit(0);
 }
 const duration = Number(args.duration);
 const connections = Number(args.connections);
 const subscriberCount = Number(args.subscribers);
 const commitEveryMs = Number(args['commit-every-ms']);
+const roundCount = Math.max(1, Number(args.rounds));
 
 const children = new Children();
 const startedAt = Date.now();
@@ -261,10 +264,36 @@ async function main(): Promise<void> {
       const bareApi = await startServer('bare node:http (summary.json bytes)', 'bench/read-servers.ts', ['node', String(apiPort)], { ...process.env, BYTES_FILE: join(scratch, 'summary.json') }, apiPort, '/');
       phases.push(['bare node:http (summary.json bytes)', () => measured(bareApi.pid!, () => load(`http://${host}:${apiPort}/api/v2/summary.json`))]);
       phases.push(['hub: /api/v2/summary.json', () => measured(hubPid, () => load(`${hubUrl}/api/v2/summary.json`))]);
+      // The candidate routers for the HTTP edge (issue 10 §3), each serving the same bytes with the
+      // hub's route table registered: what routing alone costs, beside the bare server.
+      for (const router of ['find-my-way', 'fastify', 'hono']) {
+        const routerPort = await freePort();
+        const server = await startServer(`router ${router}`, 'bench/read-servers.ts', [router, String(routerPort)], { ...process.env, BYTES_FILE: join(scratch, 'summary.json') }, routerPort, '/api/v2/summary.json');
+        phases.push([`router ${router} (summary.json bytes)`, () => measured(server.pid!, () => load(`http://${host}:${routerPort}/api/v2/summary.json`))]);
+      }
     }
-    for (const [name, run] of phases) {
-      log(`${name}: ${connections} connections, ${duration} s`);
-      results[name] = await run();
+    // Every phase once per round, the rounds one after another: a burst of other load on this
+    // shared machine hits one round of every phase rather than all of one phase. Per phase, the
+    // round with the median throughput is reported (with the spread over the rounds).
+    const rounds: Record<string, Load[]> = {};
+    for (let round = 1; round <= roundCount; round++) {
+      for (const [name, run] of phases) {
+        log(`round ${round}/${roundCount} ${name}: ${connections} connections, ${duration} s`);
+        (rounds[name] ??= []).push(await run());
+      }
+    }
+    for (const [name, runs] of Object.entries(rounds)) {
+      const sorted = [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+      const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+      const cpus = runs.map((r) => r.serverCpuUsPerRequest ?? 0).sort((a, b) => a - b);
+      results[name] = {
+        ...median,
+        serverCpuUsPerRequest: cpus[Math.floor((cpus.length - 1) / 2)],
+        rounds: runs.map((r) => ({ requestsPerSecond: Math.round(r.requestsPerSecond), serverCpuUsPerRequest: r.serverCpuUsPerRequest, p99: r.p99 })),
+        errors: runs.reduce((n, r) => n + r.errors, 0),
+        timeouts: runs.reduce((n, r) => n + r.timeouts, 0),
+        non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+      };
     }
 
     // The rush with live viewers: subscribers connected, a change committed every second.
@@ -347,6 +376,7 @@ function report(results: Record<string, unknown>): void {
         phase: name,
         'req/s': Math.round(l.requestsPerSecond),
         'server CPU µs/req': l.serverCpuUsPerRequest,
+        'req/s per round': (l as Load & { rounds?: { requestsPerSecond: number }[] }).rounds?.map((r) => r.requestsPerSecond).join(' / ') ?? '',
         'p99 ms': l.p99,
         errors,
         'vs yoga {hello}': `${Math.round((l.requestsPerSecond / yoga) * 100)} %`,

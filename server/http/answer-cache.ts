@@ -36,6 +36,9 @@ interface Entry extends Answer {
   expires: number;
 }
 
+/** An answer's headers as sent to a caller without `Origin`: made on first use, per sharing. */
+const sentHeaders = new WeakMap<Answer, { shared?: Record<string, string>; private?: Record<string, string> }>();
+
 /** What the cache needs to know about a caller: enough to key and to rate-limit. */
 export interface CacheViewer {
   pageId: string;
@@ -69,10 +72,11 @@ export function etagOf(body: Buffer | string): string {
 export const audienceVary = 'Accept, Authorization, Cookie, X-Statushub-Audience, X-Statushub-Page';
 
 export class AnswerCache {
-  readonly metrics = { hits: 0, misses: 0, stores: 0, staleRefused: 0, invalidations: 0, notModified: 0 };
+  readonly metrics = { hits: 0, misses: 0, coalesced: 0, stores: 0, staleRefused: 0, invalidations: 0, notModified: 0 };
   private readonly pages = new Map<string, Map<string, Entry>>();
   private readonly generations = new Map<string, number>();
   private readonly viewers = new Map<string, { viewer: CacheViewer; expires: number }>();
+  private readonly resolving = new Map<string, Promise<Viewer>>();
   private size = 0;
   private viewerEpoch = 0;
   /** Event seq → when its invalidation ran (epoch ms), the last 2,000. */
@@ -110,7 +114,19 @@ export class AnswerCache {
     }
     // A resolution that raced an event (a revocation) is used once but not remembered.
     const epoch = this.viewerEpoch;
-    const viewer = await this.options.resolveViewer(credentials);
+    // Callers with the same credentials that arrive together share one resolution (a rush after an
+    // event, which forgot every resolution); one that arrives after the next event resolves anew.
+    const resolving = remembered ? `${epoch}\n${key}` : '';
+    let pending = remembered ? this.resolving.get(resolving) : undefined;
+    if (!pending) {
+      pending = this.options.resolveViewer(credentials);
+      if (remembered) {
+        this.resolving.set(resolving, pending);
+        const forget = () => void this.resolving.delete(resolving);
+        pending.then(forget, forget);
+      }
+    }
+    const viewer = await pending;
     const actor = viewer.actor;
     const cacheable = (actor.type === 'anonymous' || actor.type === 'audience_token') && viewer.audience.kind !== 'internal';
     const resolved: CacheViewer = {
@@ -145,6 +161,31 @@ export class AnswerCache {
       return entry;
     }
     return undefined;
+  }
+
+  private readonly flights = new Map<string, Promise<Answer | null>>();
+
+  /**
+   * One computation per (page, key, generation) at a time: when a rush of requests misses at once
+   * (right after an event dropped the page's answers), the first computes and the others wait for
+   * its answer instead of each running the same query. A request that arrives after the next
+   * event has another generation and computes afresh. `compute` answers null when its result is
+   * not cacheable (an error, a refusal); then each waiting request answers for itself.
+   */
+  async once(pageId: string, key: string, generation: number, compute: () => Promise<Answer | null>): Promise<{ answer: Answer | null; leader: boolean }> {
+    const flight = `${pageId}\n${generation}\n${key}`;
+    const running = this.flights.get(flight);
+    if (running) {
+      this.metrics.coalesced++;
+      return { answer: await running.catch(() => null), leader: false };
+    }
+    const computing = compute();
+    this.flights.set(flight, computing);
+    try {
+      return { answer: await computing, leader: true };
+    } finally {
+      this.flights.delete(flight);
+    }
   }
 
   /** Keeps the answer unless the page changed since `generation` was read. */
@@ -225,9 +266,31 @@ export class AnswerCache {
  * audience's answer to another. CORS as yoga sends it: the origin reflected, no credentials.
  */
 export function sendAnswer(req: IncomingMessage, res: ServerResponse, answer: Answer, cache: { publicCacheControl: string } | null, shared: boolean, metrics?: AnswerCache['metrics']): void {
+  const origin = req.headers.origin;
+  const notModified = answer.status === 200 && ifNoneMatch(req.headers['if-none-match'], answer.etag);
+  if (!origin && !notModified) {
+    // The common case (a browser on the page's own origin, a poller, a CDN): headers made once per answer.
+    let made = sentHeaders.get(answer);
+    if (!made) sentHeaders.set(answer, (made = {}));
+    const which = shared && cache ? 'shared' : 'private';
+    const headers = (made[which] ??= { ...answerHeaders(answer, cache, shared, undefined), 'content-length': String(answer.body.byteLength) });
+    res.writeHead(answer.status, headers).end(req.method === 'HEAD' ? undefined : answer.body);
+    return;
+  }
+  const headers = answerHeaders(answer, cache, shared, origin);
+  if (notModified) {
+    if (metrics) metrics.notModified++;
+    delete headers['content-type'];
+    res.writeHead(304, headers).end();
+    return;
+  }
+  headers['content-length'] = String(answer.body.byteLength);
+  res.writeHead(answer.status, headers).end(req.method === 'HEAD' ? undefined : answer.body);
+}
+
+function answerHeaders(answer: Answer, cache: { publicCacheControl: string } | null, shared: boolean, origin: string | undefined): Record<string, string> {
   const headers: Record<string, string> = { ...answer.headers, etag: answer.etag };
   headers['cache-control'] = shared && cache ? cache.publicCacheControl : 'private, max-age=0, must-revalidate';
-  const origin = req.headers.origin;
   const vary = new Set(audienceVary.split(', '));
   for (const name of answer.headers.vary?.split(',') ?? []) if (name.trim()) vary.add(name.trim());
   // A route with its own CORS policy (the API: `*`) keeps it; otherwise yoga's: the origin reflected.
@@ -236,14 +299,7 @@ export function sendAnswer(req: IncomingMessage, res: ServerResponse, answer: An
     vary.add('Origin');
   }
   headers.vary = [...vary].join(', ');
-  if (answer.status === 200 && ifNoneMatch(req.headers['if-none-match'], answer.etag)) {
-    if (metrics) metrics.notModified++;
-    delete headers['content-type'];
-    res.writeHead(304, headers).end();
-    return;
-  }
-  headers['content-length'] = String(answer.body.byteLength);
-  res.writeHead(answer.status, headers).end(req.method === 'HEAD' ? undefined : answer.body);
+  return headers;
 }
 
 function ifNoneMatch(header: string | undefined, etag: string): boolean {
@@ -309,18 +365,24 @@ export function cachedRoute(
       if (hit) return sendAnswer(req, res, hit, cache, viewer.public, cache.metrics);
       cache.metrics.misses++;
     }
-    const generation = viewer ? cache.generation(viewer.pageId) : 0;
-    const computed = await route.compute(url, header);
-    const body = Buffer.isBuffer(computed.body) ? computed.body : Buffer.from(computed.body);
-    if (computed.status !== 200 || !viewer || !key) {
-      // Not ours to cache: the route's own headers, untouched.
-      res.writeHead(computed.status, computed.headers).end(req.method === 'HEAD' ? undefined : body);
-      return;
-    }
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(computed.headers)) if (name.toLowerCase() !== 'cache-control') headers[name.toLowerCase()] = value;
-    const answer: Answer = { status: 200, headers, body, etag: etagOf(body) };
-    cache.store(viewer.pageId, key, generation, answer);
+    // Not ours to cache (a refusal, an error, a caller who is not cached): the route's own headers, untouched.
+    const sendUncached = (computed: RouteAnswer) => void res.writeHead(computed.status, computed.headers).end(req.method === 'HEAD' ? undefined : computed.body);
+    if (!viewer || !key) return sendUncached(await route.compute(url, header));
+    const pageId = viewer.pageId;
+    const generation = cache.generation(pageId);
+    // Requests that miss together wait for one computation (the route's answer for this key).
+    let own: RouteAnswer | undefined;
+    const { answer } = await cache.once(pageId, key, generation, async () => {
+      const computed = (own = await route.compute(url, header));
+      if (computed.status !== 200) return null;
+      const body = Buffer.isBuffer(computed.body) ? computed.body : Buffer.from(computed.body);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(computed.headers)) if (name.toLowerCase() !== 'cache-control') headers[name.toLowerCase()] = value;
+      const made: Answer = { status: 200, headers, body, etag: etagOf(body) };
+      cache.store(pageId, key, generation, made);
+      return made;
+    });
+    if (!answer) return sendUncached(own ?? (await route.compute(url, header)));
     sendAnswer(req, res, answer, cache, viewer.public, cache.metrics);
   };
 }

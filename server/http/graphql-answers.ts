@@ -123,33 +123,49 @@ export function cachedGraphql({ cache, yoga, maxBodyBytes, rates, trustProxy }: 
 
     // A miss (or not ours): yoga answers, with the body already read.
     const generation = viewer ? cache.generation(viewer.pageId) : 0;
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined) continue;
-      if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-      else headers.set(name, value);
-    }
-    const response = await yoga.fetch(new Request(url, { method, headers, body: body as unknown as BodyInit | undefined }), { req, res });
-    const bytes = Buffer.from(await response.arrayBuffer());
-    if (viewer && canonical && response.status === 200 && isCleanJson(response, bytes)) {
+    const runYoga = async (): Promise<YogaAnswer> => {
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value === undefined) continue;
+        if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+        else headers.set(name, value);
+      }
+      const response = await yoga.fetch(new Request(url, { method, headers, body: body as unknown as BodyInit | undefined }), { req, res });
+      return { response, bytes: Buffer.from(await response.arrayBuffer()) };
+    };
+    const sendYoga = ({ response, bytes }: YogaAnswer) => {
+      const out: Record<string, string | string[]> = {};
+      response.headers.forEach((value, name) => {
+        if (name !== 'set-cookie' && name !== 'content-length') out[name] = value;
+      });
+      const cookies = response.headers.getSetCookie();
+      if (cookies.length) out['set-cookie'] = cookies;
+      res.writeHead(response.status, out).end(bytes);
+    };
+    if (!viewer || !canonical) return sendYoga(await runYoga());
+
+    // Requests that miss together (a rush right after an event) wait for one execution.
+    const pageId = viewer.pageId;
+    let own: YogaAnswer | undefined;
+    const { answer, leader } = await cache.once(pageId, canonical, generation, async () => {
+      own = await runYoga();
+      const { response, bytes } = own;
+      if (response.status !== 200 || !isCleanJson(response, bytes)) return null;
       const kept: Record<string, string> = {};
       response.headers.forEach((value, name) => {
         if (name !== 'content-length' && name !== 'vary' && name !== 'cache-control' && name !== 'set-cookie' && !name.startsWith('access-control-')) kept[name] = value;
       });
-      const answer: Answer = { status: 200, headers: kept, body: bytes, etag: etagOf(bytes) };
-      cache.store(viewer.pageId, canonical, generation, answer);
-      return sendAnswer(req, res, answer, cache, viewer.public, cache.metrics);
-    }
-    const out: Record<string, string | string[]> = {};
-    response.headers.forEach((value, name) => {
-      if (name !== 'set-cookie' && name !== 'content-length') out[name] = value;
+      const made: Answer = { status: 200, headers: kept, body: bytes, etag: etagOf(bytes) };
+      cache.store(pageId, canonical, generation, made);
+      return made;
     });
-    const cookies = response.headers.getSetCookie();
-    if (cookies.length) out['set-cookie'] = cookies;
-    res.writeHead(response.status, out).end(bytes);
+    // The leader was admitted by yoga's own limits; a request that waited is counted like a hit.
+    if (answer) return leader ? sendAnswer(req, res, answer, cache, viewer.public, cache.metrics) : serve(req, res, viewer, answer);
+    return sendYoga(own ?? (await runYoga()));
   };
 }
 
+type YogaAnswer = { response: Response; bytes: Buffer };
 
 /** The printed document and sorted variables: null unless it is a query (never stored otherwise). */
 function canonicalKey(cache: AnswerCache, viewer: CacheViewer, format: string, params: Params): string | null {

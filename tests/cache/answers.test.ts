@@ -138,6 +138,34 @@ describe('invalidation', () => {
     expect(cache.store(page.id, 'stale-key', cache.generation(page.id), answer)).toBe(true);
   });
 
+  it('a rush right after an event runs the query once: the requests that miss together wait for one execution', async () => {
+    const cache = node.node.answers;
+    // What one execution of the page query costs in statements, on a cold cache.
+    cache.invalidatePage(page.id);
+    let before = database.queries.count;
+    const single = await ask();
+    const perExecution = database.queries.count - before;
+    expect(perExecution).toBeGreaterThan(0);
+
+    for (const [who, asking] of [['public', {}], ['deployment eu-1', { audience: 'deployment:eu-1' }], ['API summary', null]] as const) {
+      cache.invalidatePage(page.id);
+      const { coalesced, stores } = cache.metrics;
+      before = database.queries.count;
+      const rush = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          asking === null ? fetch(`${node.url}/api/v2/summary.json`).then(async (r) => ({ status: r.status, text: await r.text() })) : ask(asking),
+        ),
+      );
+      expect(rush.every((r) => r.status === 200), who).toBe(true);
+      expect(new Set(rush.map((r) => r.text)).size, who).toBe(1);
+      if (asking !== null && Object.keys(asking).length === 0) expect(rush[0]!.text).toBe(single.text);
+      expect(cache.metrics.stores - stores, who).toBe(1);
+      expect(cache.metrics.coalesced - coalesced, who).toBeGreaterThan(0);
+      // One execution's statements (plus the viewer's resolution, remembered after the first).
+      expect(database.queries.count - before, who).toBeLessThan(2 * perExecution + 5);
+    }
+  });
+
   it.skipIf(!process.env.DATABASE_URL)('a change committed on another node shows on this one (LISTEN/NOTIFY)', async () => {
     const second = await startTestNode(database);
     try {
