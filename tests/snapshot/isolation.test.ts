@@ -135,7 +135,7 @@ describe('snapshot isolation', () => {
 
   it('a second run writes nothing when nothing public changed, even after an internal change', async () => {
     await incidents.createIncident(hub.system, { title: 'HIDE-internal-later', message: 'HIDE-internal-later', visibility: 'internal' });
-    await catalog.updateComponent(hub.system, ids.internal, { status: 'major_outage' });
+    await catalog.updateComponent(hub.system, ids.internal!, { status: 'major_outage' });
     const result = await writeSnapshot(hub.database.db, dir, { origin });
     expect(result.written).toEqual([]);
     expect(result.removed).toEqual([]);
@@ -143,7 +143,7 @@ describe('snapshot isolation', () => {
   });
 
   it('a deployment made protected loses its directory on the next run; staff still see it', async () => {
-    await catalog.updateDeployment(hub.system, ids.open, { access: 'protected' });
+    await catalog.updateDeployment(hub.system, ids.open!, { access: 'protected' });
     const asStaff = await hub.gql('{ deployments { slug access } }', {}, { token: staff });
     expect(asStaff.data.deployments).toContainEqual({ slug: 'open-1', access: 'protected' });
 
