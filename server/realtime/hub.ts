@@ -1,20 +1,17 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { execute, GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import { audienceKey, internalAudience } from '../auth/audience.js';
+import { audienceKey } from '../auth/audience.js';
 import { audienceViewer, type Viewer } from '../auth/viewer.js';
 import { createGraphQLContext, type GraphQLContext } from '../context.js';
-import { readPageStatusOnce } from '../read/summary.js';
 import type { Db } from '../db/client.js';
-import { componentGroups, components, deployments, eventCheckpoints, events, incidents, maintenances } from '../db/tables/index.js';
-import { listComponents, listDeployments, listGroupsByIds } from '../read/catalog.js';
+import { eventCheckpoints, events } from '../db/tables/index.js';
+import type { CommittedEvent } from '../domain/events.js';
+import { entityKey, findVisibleEntity, mayHaveSeen, visibleEntityKeys } from '../read/event-visibility.js';
 import { committedEventsAfter } from '../read/events.js';
-import { listIncidentsByIds } from '../read/incidents.js';
-import { findMaintenance } from '../read/maintenance.js';
-import { componentVisible, groupVisible, incidentVisible, maintenanceVisible } from '../read/visibility.js';
+import { readPageStatusOnce } from '../read/summary.js';
 import type { AccessWatch } from './access.js';
 import type { PreparedDocument } from './documents.js';
-import type { CommittedEvent } from '../domain/events.js';
 import { liveKindOf, resyncEnvelope, type LiveEnvelope, type LiveKind } from './envelope.js';
 
 /**
@@ -384,7 +381,7 @@ export class LiveHub {
   /** Decide once for the audience, build once per document, write the same frame to all. */
   private async fanOut(channel: Channel, row: EventRow, kind: LiveKind): Promise<void> {
     await channel.ready();
-    const id = `${kind}:${row.entityId}`;
+    const id = entityKey(kind, row.entityId);
     const context = createGraphQLContext(this.db, channel.viewer);
     // NOTE: started before we know the change is visible, so it overlaps the visibility read
     // instead of following it; live documents almost always ask for the page status.
@@ -500,9 +497,9 @@ export class LiveHub {
         }
         const entity = await this.findVisible(channel.viewer, kind, row.entityId);
         const visible = entity !== undefined;
-        if (!visible && !channel.known.has(`${kind}:${row.entityId}`)) {
+        if (!visible && !channel.known.has(entityKey(kind, row.entityId))) {
           // It may have been visible when it changed, and is gone now: only a resync is safe to say.
-          if (await this.mayHaveSeen(channel.viewer, kind, row)) {
+          if (await mayHaveSeen(this.db, channel.viewer, kind, row)) {
             await this.sendResync(member, this.lastSeq);
             join.after = this.lastSeq;
             break;
@@ -518,39 +515,6 @@ export class LiveHub {
     }
   }
 
-  /**
-   * Replay, for an entity the audience cannot see now: could it have seen it before this change?
-   * Judged from the event's `before` row and the entity's parents as they are now (a parent that
-   * changed in the gap has an event of its own, judged the same way). Another deployment's rows
-   * and internal rows are not, so they cost a resuming client nothing.
-   */
-  private async mayHaveSeen(viewer: Viewer, kind: LiveKind, row: EventRow): Promise<boolean> {
-    const { audience } = viewer;
-    if (audience.kind === 'internal') return true;
-    if (kind === 'deployment') return audience.kind === 'deployment' && audience.deploymentId === row.entityId;
-    if (row.beforeVisibility !== 'public') return false;
-    const [event] = await this.db.select({ before: events.before }).from(events).where(eq(events.seq, row.seq));
-    const before = event?.before as { pageWide?: boolean; groupId?: string | null; deploymentId?: string | null; components?: { componentId: string }[]; componentIds?: string[] } | null;
-    if (!before) return false;
-    switch (kind) {
-      case 'group':
-        return !before.deploymentId || (audience.kind === 'deployment' && before.deploymentId === audience.deploymentId);
-      case 'component':
-        return !before.groupId || (await listGroupsByIds(this.db, viewer, [before.groupId])).length > 0;
-      case 'incident':
-      case 'maintenance': {
-        // Events written before `pageWide` existed: no components then meant every audience.
-        if (before.pageWide ?? false) return true;
-        const ids = before.components?.map((c) => c.componentId) ?? before.componentIds ?? [];
-        if (!ids.length) return before.pageWide === undefined;
-        // A component deleted since may have been how this audience saw it: only a resync is safe.
-        const existing = await listComponents(this.db, audienceViewer(viewer.page, internalAudience), { ids });
-        if (existing.length < ids.length) return true;
-        return (await listComponents(this.db, viewer, { ids })).length > 0;
-      }
-    }
-  }
-
   /** True when events after `after` no longer exist (the table was pruned past it). */
   private async pruned(after: number): Promise<boolean> {
     // pruneEvents() leaves a checkpoint at the last seq it removed (server/db/audit-chain.ts).
@@ -562,43 +526,13 @@ export class LiveHub {
    * The entity as this audience sees it, or undefined when it cannot. The row rides on the
    * envelope, so the payload resolvers do not read it again.
    */
-  private async findVisible(viewer: Viewer, kind: LiveKind, id: string): Promise<object | undefined> {
-    switch (kind) {
-      case 'component':
-        return (await listComponents(this.db, viewer, { ids: [id] }))[0];
-      case 'group':
-        return (await listGroupsByIds(this.db, viewer, [id]))[0];
-      case 'deployment':
-        return (await listDeployments(this.db, viewer, [id]))[0];
-      case 'incident':
-        return (await listIncidentsByIds(this.db, viewer, [id]))[0];
-      case 'maintenance':
-        return findMaintenance(this.db, viewer, id);
-    }
+  private findVisible(viewer: Viewer, kind: LiveKind, id: string): Promise<object | undefined> {
+    return findVisibleEntity(this.db, viewer, kind, id);
   }
-
 
   /** What the audience can see right now, so the first change to hide something is a removal. */
   private async loadKnown(channel: Channel): Promise<void> {
-    const { viewer } = channel;
-    const page = viewer.page.id;
-    const { audience } = viewer;
-    const [c, g, d, i, m] = await Promise.all([
-      this.db.select({ id: components.id }).from(components).where(and(eq(components.pageId, page), componentVisible(audience))),
-      this.db.select({ id: componentGroups.id }).from(componentGroups).where(and(eq(componentGroups.pageId, page), groupVisible(audience))),
-      audience.kind === 'public'
-        ? Promise.resolve([])
-        : this.db
-            .select({ id: deployments.id })
-            .from(deployments)
-            .where(and(eq(deployments.pageId, page), audience.kind === 'deployment' ? eq(deployments.id, audience.deploymentId) : undefined)),
-      this.db.select({ id: incidents.id }).from(incidents).where(and(eq(incidents.pageId, page), incidentVisible(audience))),
-      this.db.select({ id: maintenances.id }).from(maintenances).where(and(eq(maintenances.pageId, page), maintenanceVisible(audience))),
-    ]);
-    const known = new Set<string>();
-    for (const [kind, rows] of [['component', c], ['group', g], ['deployment', d], ['incident', i], ['maintenance', m]] as const) {
-      for (const row of rows) known.add(`${kind}:${row.id}`);
-    }
+    const known = await visibleEntityKeys(this.db, channel.viewer);
     // Changes processed while loading were already applied to the empty set; keep both.
     for (const id of channel.known) known.add(id);
     channel.known = known;
