@@ -220,13 +220,19 @@ export async function writeSnapshot(db: Db, dir: string, options: SnapshotOption
     collected.set(page.id, { files: files.map((f) => ({ path: `${prefix}${f.path}`, body: f.body })), audiences });
   }
 
+  for (const { files } of collected.values()) for (const file of files) if (!isSafe(file.path)) throw new Error(`snapshot: refusing path ${JSON.stringify(file.path)}`);
+
   await mkdir(dir, { recursive: true });
   const manifest = await readManifest(dir);
   const before = JSON.stringify(manifest);
+  // New paths go into the manifest before their files exist, so a run cut short (a crash, a full
+  // disk) never leaves a file of ours that a later run would not know to remove.
+  const claimed: Manifest = { version: 1, pages: { ...manifest.pages } };
+  for (const [pageId, { files }] of collected) claimed.pages[pageId] = [...new Set([...(manifest.pages[pageId] ?? []), ...files.map((f) => f.path)])];
+  if (JSON.stringify(claimed) !== before) await writeAtomically(path.join(dir, manifestName), `${JSON.stringify(claimed, null, 1)}\n`);
   const result: SnapshotResult = { written: [], unchanged: 0, removed: [], audiences: [] };
   for (const [pageId, { files, audiences }] of collected) {
     for (const file of files) {
-      if (!isSafe(file.path)) throw new Error(`snapshot: refusing path ${JSON.stringify(file.path)}`);
       if (await writeAtomically(path.join(dir, file.path), file.body)) result.written.push(file.path);
       else result.unchanged++;
     }
@@ -242,7 +248,7 @@ export async function writeSnapshot(db: Db, dir: string, options: SnapshotOption
     delete manifest.pages[pageId];
     await removeStale(dir, manifest, previous, result);
   }
-  if (JSON.stringify(manifest) !== before) await writeAtomically(path.join(dir, manifestName), `${JSON.stringify(manifest, null, 1)}\n`);
+  await writeAtomically(path.join(dir, manifestName), `${JSON.stringify(manifest, null, 1)}\n`);
   return result;
 }
 

@@ -2,6 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemViewer } from '../../server/auth/viewer.js';
+import { pages } from '../../server/db/tables/index.js';
+import { listComponents } from '../../server/read/catalog.js';
 import * as catalog from '../../server/services/catalog.js';
 import * as incidents from '../../server/services/incidents.js';
 import * as maintenance from '../../server/services/maintenance.js';
@@ -155,5 +158,27 @@ describe('snapshot isolation', () => {
       expect(text, path).not.toContain('OPEN-');
       expect(text, path).not.toContain('open-1');
     }
+  });
+
+  it("another page of the hub is written under pages/<slug>/ with its own slice, and never into the default page's files", async () => {
+    const [other] = await hub.database.db.insert(pages).values({ slug: 'other', name: 'Other page' }).returning();
+    const ctx = { db: hub.database.db, viewer: systemViewer(other!, 'test') };
+    await catalog.createComponent(ctx, { name: 'OTHER-public-component' });
+    await catalog.createComponent(ctx, { name: 'HIDE-other-internal', visibility: 'internal' });
+    // Staff of that page read it (so "not written" below means something).
+    expect((await listComponents(hub.database.db, ctx.viewer)).map((c) => c.name)).toContain('HIDE-other-internal');
+
+    const result = await writeSnapshot(hub.database.db, dir, { origin });
+    expect(result.audiences).toContain('other:public');
+    const files = readTree(dir);
+    expect(files.get('pages/other/index.html')).toContain('OTHER-public-component');
+    expect(JSON.parse(files.get('pages/other/api/v2/components.json')!).components.map((c: { name: string }) => c.name)).toEqual(['OTHER-public-component']);
+    for (const [path, text] of files) {
+      expect(text, path).not.toContain('HIDE-');
+      if (!path.startsWith('pages/') && path !== manifestName) expect(text, path).not.toContain('OTHER-');
+    }
+    // Only the pages' own views: the default page at the root, the other page under pages/.
+    expect(readdirSync(join(dir, 'pages'))).toEqual(['other']);
+    expect(files.get('index.html')).toContain('PUBLIC-component');
   });
 });
