@@ -75,7 +75,8 @@ const notFound = (): ApiResponse => ({
   body: JSON.stringify({ error: 'not_found', message: 'Not found' }),
 });
 
-async function answer(db: Db, viewer: Viewer, origin: string, endpoint: StatuspageEndpoint): Promise<unknown> {
+/** One endpoint's document for a viewer already resolved (the route below; the static snapshot, server/snapshot/). */
+export async function statuspageAnswer(db: Db, viewer: Viewer, origin: string, endpoint: StatuspageEndpoint): Promise<unknown> {
   const ctx: SpContext = { page: viewer.page, origin, deploymentSlug: viewer.audience.kind === 'deployment' ? viewer.audience.slug : null };
   const loaders = createLoaders(db, viewer);
   const wantsIncidents = endpoint === 'summary.json' || endpoint.startsWith('incidents');
@@ -154,7 +155,7 @@ export async function statuspageApi(db: Db, url: URL, header: (name: string) => 
   if (!endpoint) return notFound();
   try {
     const viewer = await resolveViewer(db, apiCredentials(url, header));
-    const body = await answer(db, viewer, url.origin, endpoint);
+    const body = await statuspageAnswer(db, viewer, url.origin, endpoint);
     return {
       status: 200,
       // Anything but the public slice stays out of shared caches.

@@ -4,8 +4,9 @@ import { writeSnapshot, type SnapshotResult } from './write.js';
 
 /**
  * The hub's snapshot writer (SNAPSHOT_DIR): a full write at start, then the page of every event
- * the hub processes is written again, at most once per `debounceMs` (events in between are
- * coalesced, and one that arrives during a write schedules another). Internal events trigger a
+ * the hub processes is written again, at most `debounceMs` after the event (events in between are
+ * coalesced, and one that arrives during a write schedules another), and never sooner after a
+ * write than that write took. Internal events trigger a
  * rewrite too; it reads as an outsider, so nothing changes on disk unless public data did (the
  * writer compares bytes). A failure (the database gone) is logged and retried with a growing
  * delay; the files already written stay, which is the point on a hub-down day. A full rewrite also
@@ -47,6 +48,9 @@ export function startSnapshotWriter(options: SnapshotWriterOptions): SnapshotWri
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | null = null;
   let retryMs = 0;
+  // A run that took T ms is followed by at least T ms of rest: on a page with many deployments
+  // (each one more audience to read) a busy incident costs the hub at most half of one connection.
+  let restUntil = 0;
   const idleWaiters: (() => void)[] = [];
   const stats: SnapshotWriter['stats'] = { runs: 0, failures: 0, last: null, lastAt: null };
 
@@ -64,7 +68,7 @@ export function startSnapshotWriter(options: SnapshotWriterOptions): SnapshotWri
         if (!stopped && (full || pending.size)) schedule(retryMs || debounceMs);
         settleIdle();
       });
-    }, delay);
+    }, Math.max(delay, restUntil - Date.now()));
   };
 
   async function run(): Promise<void> {
@@ -81,6 +85,7 @@ export function startSnapshotWriter(options: SnapshotWriterOptions): SnapshotWri
       retryMs = 0;
       if (result.written.length || result.removed.length)
         logger?.info({ dir, written: result.written.length, removed: result.removed.length, unchanged: result.unchanged, ms: Math.round(performance.now() - started) }, 'snapshot written');
+      restUntil = Date.now() + (performance.now() - started);
     } catch (error) {
       stats.failures++;
       // Try again later, everything that was asked for (the last snapshot stays as it is meanwhile).

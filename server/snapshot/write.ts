@@ -7,7 +7,7 @@ import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/client.js';
 import { deployments, pages, type PageRow } from '../db/tables/index.js';
 import { DomainError } from '../domain/errors.js';
-import { statuspageApi, statuspageEndpoints } from '../http/statuspage-api.js';
+import { statuspageAnswer, statuspageEndpoints } from '../http/statuspage-api.js';
 import { listDeployments } from '../read/catalog.js';
 import type { SpIncident } from '../read/statuspage.js';
 import { renderStaticPage, type SnapshotSummary } from './render-page.js';
@@ -21,9 +21,9 @@ import { renderStaticPage, type SnapshotSummary } from './render-page.js';
  *   pages/<page-slug>/index.html, …/api/v2/…, …/d/…     every other page, same layout inside
  *
  * Every document is read as an anonymous caller asking for `public` or `deployment:<slug>`: the
- * viewer comes from `resolveViewer` and the JSON from `statuspageApi`, the functions the live
- * routes run, so the snapshot sees exactly what an outsider sees and no rule is restated here. A
- * protected deployment resolves to a refusal and gets no directory; internal never appears.
+ * viewer comes from `resolveViewer` and the JSON from `statuspageAnswer`, the functions the live
+ * `/api/v2` route runs, so the snapshot sees exactly what an outsider sees and no rule is restated
+ * here. A protected deployment resolves to a refusal and gets no directory; internal never appears.
  *
  * Files are replaced atomically (a temp file in the same directory, renamed into place) and only
  * when their bytes changed. What a previous run wrote and this one does not (a deployment made
@@ -108,13 +108,10 @@ async function collectAudience(db: Db, page: PageRow, origin: string, audience: 
   const files: SnapshotFile[] = [];
   const bodies = new Map<string, string>();
   for (const endpoint of statuspageEndpoints) {
-    const url = new URL(`${origin}/${prefix}api/v2/${endpoint}`);
-    url.searchParams.set('page', page.slug);
-    const answer = await statuspageApi(db, url, () => null);
-    // Refused between two reads (made protected meanwhile): none of it, the next run decides.
-    if (answer.status !== 200) return null;
-    bodies.set(endpoint, answer.body);
-    files.push({ path: `${prefix}api/v2/${endpoint}`, body: answer.body });
+    // The route's own document for this viewer, serialised as the route serialises it.
+    const body = JSON.stringify(await statuspageAnswer(db, viewer, origin, endpoint));
+    bodies.set(endpoint, body);
+    files.push({ path: `${prefix}api/v2/${endpoint}`, body });
   }
   const summary = JSON.parse(bodies.get('summary.json')!) as SnapshotSummary;
   const history = (JSON.parse(bodies.get('incidents.json')!) as { incidents: SpIncident[] }).incidents;
