@@ -205,6 +205,10 @@ export class LiveHub {
   private readonly channels = new Map<string, Channel>();
   private readonly joins: Join[] = [];
   private hints: EventRow[] = [];
+  /** The last event given to `onEvent` (ahead of lastSeq while joins replay). */
+  private announced = 0;
+  private announcing = false;
+  private announceAgain = false;
   private running = false;
   private again = false;
   private stopped = false;
@@ -226,6 +230,7 @@ export class LiveHub {
   async start(): Promise<void> {
     const [row] = await this.db.select({ seq: sql<number | null>`max(${events.seq})::int` }).from(events);
     this.lastSeq = row?.seq ?? 0;
+    this.announced = this.lastSeq;
     const pollMs = this.options.pollMs ?? 2_000;
     if (pollMs > 0) this.poll = setInterval(() => this.wake(), pollMs).unref();
   }
@@ -248,7 +253,36 @@ export class LiveHub {
   committed(rows: CommittedEvent[]): void {
     for (const row of rows) if (row.seq > this.lastSeq) this.hints.push(row);
     this.hints.sort((a, b) => a.seq - b.seq);
-    this.wake();
+    // Announced at once when they continue the announced run; otherwise the announcer reads them.
+    for (const row of this.hints) if (row.seq === this.announced + 1) this.announce(row);
+    if (this.hints.length && this.hints[this.hints.length - 1]!.seq > this.announced) void this.runAnnouncer();
+    this.wakeLoop();
+  }
+
+  /**
+   * Events reach `onEvent` (the answer cache) from here, apart from the fan-out loop: that loop
+   * may be busy for a while (a rush of joins replaying, a slow audience), and a cached answer must
+   * not stay stale for as long. One cheap read of what follows the last announced event, per wake.
+   */
+  private async runAnnouncer(): Promise<void> {
+    if (this.announcing) {
+      this.announceAgain = true;
+      return;
+    }
+    this.announcing = true;
+    try {
+      do {
+        this.announceAgain = false;
+        const rows = await this.eventsAfter(this.announced, 500);
+        for (const row of rows) if (row.seq > this.announced) this.announce(row);
+        if (rows.length === 500) this.announceAgain = true;
+      } while (this.announceAgain && !this.stopped);
+    } catch (error) {
+      // The fan-out loop announces what it processes: nothing is lost, only later.
+      this.options.logger?.warn({ err: error }, 'announcing events failed; the loop will');
+    } finally {
+      this.announcing = false;
+    }
   }
 
   /** The run of hints that continues exactly from `lastSeq`, if any. */
@@ -265,6 +299,12 @@ export class LiveHub {
 
   /** Something may have been committed: read the event table from where we are. */
   wake(): void {
+    if (this.stopped) return;
+    if (this.options.onEvent) void this.runAnnouncer();
+    this.wakeLoop();
+  }
+
+  private wakeLoop(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
@@ -337,9 +377,19 @@ export class LiveHub {
     try {
       do {
         this.again = false;
-        for (const join of this.joins.splice(0)) await this.replay(join);
+        // The next events are taken first and announced (the answer cache drops what they
+        // change) before the joins' replay, which on a rush can take a while. The joins replay up
+        // to lastSeq, which these rows have not reached yet; the rows are then fanned out to the
+        // groups the joins were added to, so a joining member still gets every event once, in order.
         const hinted = this.takeHints();
         const rows = hinted.length ? hinted : await this.eventsAfter(this.lastSeq, 500);
+        for (const row of rows) if (row.seq > this.announced) this.announce(row);
+        const joins = this.joins.splice(0);
+        if (joins.length) {
+          // One batch: subscribers that joined together (a rush) share its reads and frames.
+          const batch = new ReplayBatch();
+          for (const join of joins) await this.replay(join, batch);
+        }
         for (const row of rows) {
           await this.process(row);
           this.lastSeq = row.seq;
@@ -359,8 +409,14 @@ export class LiveHub {
     return committedEventsAfter(this.db, after, { limit, upTo, pageId });
   }
 
-  private async process(row: EventRow): Promise<void> {
+  /** Tell `onEvent` (the answer cache) about an event: once each, in order. */
+  private announce(row: EventRow): void {
+    this.announced = row.seq;
     this.options.onEvent?.(row);
+  }
+
+  private async process(row: EventRow): Promise<void> {
+    if (row.seq > this.announced) this.announce(row);
     // NOTE: first, so a stream that lost its access gets neither this event nor any later one.
     await this.options.access?.recheck(row);
     const kind = liveKindOf(row.entityType);
@@ -458,10 +514,10 @@ export class LiveHub {
   }
 
   /** Bring one subscriber from `after` to `lastSeq`, then let it join live delivery. */
-  private async replay(join: Join): Promise<void> {
+  private async replay(join: Join, batch: ReplayBatch): Promise<void> {
     const { member } = join;
     try {
-      if (!join.cancelled) await this.replayGap(join);
+      if (!join.cancelled) await this.replayGap(join, batch);
     } catch (error) {
       // Tried again with the next run.
       this.joins.unshift(join);
@@ -472,13 +528,14 @@ export class LiveHub {
     else member.group.subscribers.add(member);
   }
 
-  private async replayGap(join: Join): Promise<void> {
+  private async replayGap(join: Join, batch: ReplayBatch): Promise<void> {
     const { member } = join;
     const { group, channel } = member;
     const { after } = join;
+    const pageId = channel.viewer.page.id;
     await channel.ready();
-    const first = await this.eventsAfter(after, 1, undefined, channel.viewer.page.id);
-    const gapTooOld = this.lastSeq - after > this.replayWindow || ((first[0] === undefined || first[0].seq > after + 1) && (await this.pruned(after)));
+    const first = await batch.once(`first|${pageId}|${after}`, () => this.eventsAfter(after, 1, undefined, pageId));
+    const gapTooOld = this.lastSeq - after > this.replayWindow || ((first[0] === undefined || first[0].seq > after + 1) && (await batch.once(`pruned|${after}`, () => this.pruned(after))));
     if (gapTooOld) {
       await this.sendResync(member, this.lastSeq);
       join.after = this.lastSeq;
@@ -486,8 +543,9 @@ export class LiveHub {
       // NOTE: up to the channel's own seq when it is ahead: an event whose fan-out reached this
       // channel but failed for another is retried with this channel skipped, so a member joining
       // in between must get it from the replay.
-      const rows = await this.eventsAfter(after, this.replayWindow, Math.max(this.lastSeq, channel.seq), channel.viewer.page.id);
-      const context = createGraphQLContext(this.db, channel.viewer);
+      const upTo = Math.max(this.lastSeq, channel.seq);
+      const rows = await batch.once(`rows|${pageId}|${after}|${upTo}`, () => this.eventsAfter(after, this.replayWindow, upTo, pageId));
+      const context = batch.once(`context|${channel.key}`, () => createGraphQLContext(this.db, channel.viewer));
       for (const row of rows) {
         const kind = liveKindOf(row.entityType);
         // The client already has everything up to its own cursor (member.after).
@@ -495,11 +553,11 @@ export class LiveHub {
           join.after = row.seq;
           continue;
         }
-        const entity = await this.findVisible(channel.viewer, kind, row.entityId);
+        const entity = await batch.once(`visible|${channel.key}|${kind}|${row.entityId}`, () => this.findVisible(channel.viewer, kind, row.entityId));
         const visible = entity !== undefined;
         if (!visible && !channel.known.has(entityKey(kind, row.entityId))) {
           // It may have been visible when it changed, and is gone now: only a resync is safe to say.
-          if (await mayHaveSeen(this.db, channel.viewer, kind, row)) {
+          if (await batch.once(`seen|${channel.key}|${row.seq}`, () => mayHaveSeen(this.db, channel.viewer, kind, row))) {
             await this.sendResync(member, this.lastSeq);
             join.after = this.lastSeq;
             break;
@@ -508,7 +566,7 @@ export class LiveHub {
           continue;
         }
         const envelope: LiveEnvelope = { seq: row.seq, action: row.action, kind, entityId: row.entityId, removed: !visible, resync: false, entity };
-        member.subscriber.write(await this.build(group, envelope, context));
+        member.subscriber.write(await batch.once(`frame|${channel.key}|${group.key}|${row.seq}`, () => this.build(group, envelope, context)));
         join.after = row.seq;
         this.metrics.replayedFrames++;
       }
@@ -569,4 +627,20 @@ function maskErrors(result: ExecutionResult, logger?: Logger): ExecutionResult {
       return new GraphQLError('Unexpected error.', { nodes: error.nodes, path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     }),
   };
+}
+
+/**
+ * What one batch of joins has read and built, by what it depends on: subscribers that join
+ * together (everyone opening the page at once during an incident) replay the same events for the
+ * same audience, so the events, the visibility answers and the frames are read and built once and
+ * written to each. Events are immutable and the batch runs before the loop takes any new event,
+ * so a batch-old answer is the state the loop is at; later events are processed after it.
+ */
+class ReplayBatch {
+  private readonly known = new Map<string, unknown>();
+
+  once<T>(key: string, make: () => T): T {
+    if (!this.known.has(key)) this.known.set(key, make());
+    return this.known.get(key) as T;
+  }
 }

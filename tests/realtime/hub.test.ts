@@ -272,3 +272,36 @@ describe('a failed read while processing', () => {
     await change(hub, ctx, ids.web, 'operational');
   });
 });
+
+describe('a rush of joins', () => {
+  it('200 subscribers joining together share one replay, the next event is announced without waiting for it, and each gets every event once, in order', async () => {
+    const announced: { seq: number; at: number }[] = [];
+    const { hub, ctx } = await startHub({ onEvent: (row) => announced.push({ seq: row.seq, at: performance.now() }) });
+    const from = await maxSeq(database.db);
+    const first = await change(hub, ctx, ids.web, 'degraded_performance');
+
+    // Every visibility read of the replay is slow (a database under load): 150 ms each.
+    const target = hub as unknown as Record<'findVisible', (...args: unknown[]) => Promise<unknown>>;
+    const original = target.findVisible.bind(hub);
+    let reads = 0;
+    target.findVisible = async (...args) => {
+      reads++;
+      await sleep(150);
+      return original(...args);
+    };
+    // Joins from a cursor arrive while the loop is busy, so they are replayed as one batch.
+    const members = Array.from({ length: 200 }, (_, i) => new FakeSubscriber(`m${i}`));
+    const replayStarted = performance.now();
+    for (const member of members) join(hub, member, { after: from });
+    await catalog.setComponentStatus(ctx, ids.web, 'operational');
+    const second = await maxSeq(database.db);
+    await waitUntil(() => hub.lastSeq >= second, 10_000, 'hub at the second event');
+    for (const member of members) expect(member.seqs, member.label).toEqual([first, second]);
+    // One read per entity and audience for the whole batch, not one per member.
+    expect(reads).toBeLessThan(10);
+    // The second event reached onEvent (the answer cache) before the batch's replay could have
+    // finished: it waited for neither 200 replays nor even one slow read.
+    const announcedSecond = announced.find((a) => a.seq === second)!;
+    expect(announcedSecond.at - replayStarted).toBeLessThan(150);
+  });
+});
