@@ -14,6 +14,7 @@ import { AnswerCache, cachedRoute, readerCredentials } from './http/answer-cache
 import { cachedGraphql } from './http/graphql-answers.js';
 import { createMetrics } from './http/metrics.js';
 import { credentialsFromNode } from './realtime/credentials.js';
+import { mayConcernOutsiders } from './read/event-visibility.js';
 import { AccessWatch } from './realtime/access.js';
 import { DocumentCache } from './realtime/documents.js';
 import { LiveHub } from './realtime/hub.js';
@@ -71,7 +72,7 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
   const access = new AccessWatch((credentials) => live.resolveViewer(credentials), logger);
   // Public answers kept per page and audience; every event the hub sees (on every node) drops its page's.
   const answers = new AnswerCache({ resolveViewer: (credentials) => live.resolveViewer(credentials) });
-  const hub = new LiveHub({ db: database.db, schema, logger, replayWindow: options.replayWindow, pollMs: options.pollMs, access, onEvent: (row) => answers.invalidatePage(row.pageId, row.seq) });
+  const hub = new LiveHub({ db: database.db, schema, logger, replayWindow: options.replayWindow, pollMs: options.pollMs, access, onEvent: (row) => answers.invalidatePage(row.pageId, row.seq, { answers: mayConcernOutsiders(row) }) });
   await hub.start();
   const wake = () => hub.wake();
 

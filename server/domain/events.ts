@@ -162,16 +162,19 @@ export interface CommittedEvent {
   entityId: string;
   /** `before.visibility`: null when the change had no `before` or it has no visibility. */
   beforeVisibility: string | null;
+  /** `after.visibility`: null when the change had no `after` (a delete) or it has no visibility. */
+  afterVisibility: string | null;
   /** For component events: its group (`after.groupId`, after the change), so the hub can prefetch it. */
   groupId: string | null;
 }
 
-/** `beforeVisibility` and `groupId` of a change about to be appended. */
-export function committedFacts(before: unknown, after: unknown): Pick<CommittedEvent, 'beforeVisibility' | 'groupId'> {
+/** `beforeVisibility`, `afterVisibility` and `groupId` of a change about to be appended. */
+export function committedFacts(before: unknown, after: unknown): Pick<CommittedEvent, 'beforeVisibility' | 'afterVisibility' | 'groupId'> {
   const b = before as { visibility?: unknown } | null | undefined;
-  const a = after as { groupId?: unknown } | null | undefined;
+  const a = after as { groupId?: unknown; visibility?: unknown } | null | undefined;
   return {
     beforeVisibility: typeof b?.visibility === 'string' ? b.visibility : null,
+    afterVisibility: typeof a?.visibility === 'string' ? a.visibility : null,
     groupId: typeof a?.groupId === 'string' ? a.groupId : null,
   };
 }

@@ -72,7 +72,7 @@ export function etagOf(body: Buffer | string): string {
 export const audienceVary = 'Accept, Authorization, Cookie, X-Statushub-Audience, X-Statushub-Page';
 
 export class AnswerCache {
-  readonly metrics = { hits: 0, misses: 0, coalesced: 0, stores: 0, staleRefused: 0, invalidations: 0, notModified: 0 };
+  readonly metrics = { hits: 0, misses: 0, coalesced: 0, stores: 0, staleRefused: 0, invalidations: 0, staffOnlyEvents: 0, notModified: 0 };
   private readonly pages = new Map<string, Map<string, Entry>>();
   private readonly generations = new Map<string, number>();
   private readonly viewers = new Map<string, { viewer: CacheViewer; expires: number }>();
@@ -206,8 +206,9 @@ export class AnswerCache {
   private readonly invalidateListeners = new Set<(pageId: string, seq?: number) => void>();
 
   /**
-   * Called after every `invalidatePage` (every event the hub processes, any audience's, internal
-   * ones too), e.g. the static snapshot writer (server/snapshot/watch.ts). A listener must be
+   * Called after every `invalidatePage` that dropped answers (every event that may concern an
+   * outside audience; staff-only events do not call it), e.g. the static snapshot writer
+   * (server/snapshot/watch.ts). A listener must be
    * quick and must not throw; a throw is swallowed so the cache and the hub carry on. Returns the
    * unsubscribe function.
    */
@@ -216,25 +217,32 @@ export class AnswerCache {
     return () => void this.invalidateListeners.delete(listener);
   }
 
-  /** An event on this page: every audience's answers go (finer is possible, this is safe). */
-  invalidatePage(pageId: string, seq?: number): void {
+  /**
+   * An event on this page. When it can change what an outside audience reads (`answers`, the
+   * default; the hub asks `mayConcernOutsiders`), every cached audience's answers of the page go
+   * (finer, per audience, is possible; this is safe). Viewer resolutions go on every event, since
+   * any may change access (a token revoked, a deployment protected).
+   */
+  invalidatePage(pageId: string, seq?: number, { answers = true }: { answers?: boolean } = {}): void {
     if (seq !== undefined) {
       // When each event's invalidation ran (benchmarks compare it with the commit time).
       this.invalidatedAt.set(seq, performance.timeOrigin + performance.now());
       if (this.invalidatedAt.size > 2_000) this.invalidatedAt.delete(this.invalidatedAt.keys().next().value!);
     }
-    this.generations.set(pageId, this.generation(pageId) + 1);
-    const entries = this.pages.get(pageId);
-    if (entries) {
-      this.size -= entries.size;
-      this.pages.delete(pageId);
-    }
+    if (answers) {
+      this.generations.set(pageId, this.generation(pageId) + 1);
+      const entries = this.pages.get(pageId);
+      if (entries) {
+        this.size -= entries.size;
+        this.pages.delete(pageId);
+      }
+    } else this.metrics.staffOnlyEvents++;
     // Access may have changed (token revoked, deployment protected or renamed): resolve again.
     this.viewers.clear();
     this.routeKeys.clear();
     this.viewerEpoch++;
     this.metrics.invalidations++;
-    for (const listener of this.invalidateListeners) {
+    if (answers) for (const listener of this.invalidateListeners) {
       try {
         listener(pageId, seq);
       } catch {

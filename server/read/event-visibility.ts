@@ -1,9 +1,9 @@
 import { and, eq } from 'drizzle-orm';
-import { internalAudience } from '../auth/audience.js';
+import { internalAudience, publicAudience } from '../auth/audience.js';
 import { audienceViewer, type Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/client.js';
 import { componentGroups, components, deployments, events, incidents, maintenances } from '../db/tables/index.js';
-import type { AudienceEntityKind, CommittedEvent, DetachedScope, IncidentRecord, Logged, LoggedBefore, MaintenanceRecord } from '../domain/events.js';
+import { audienceEntityKinds, type AudienceEntityKind, type CommittedEvent, type DetachedScope, type IncidentRecord, type Logged, type LoggedBefore, type MaintenanceRecord } from '../domain/events.js';
 import { listComponents, listDeployments, listGroupsByIds } from './catalog.js';
 import { listIncidentsByIds } from './incidents.js';
 import { findMaintenance } from './maintenance.js';
@@ -115,3 +115,18 @@ export async function mayHaveSeen(db: Db, viewer: Viewer, kind: AudienceEntityKi
  * ones without some of these fields.
  */
 type LoggedStory = Partial<Pick<Logged<IncidentRecord>, 'components' | 'pageWide'> & Pick<Logged<MaintenanceRecord | DetachedScope>, 'componentIds'>>;
+
+/**
+ * Whether an event can change what any audience other than staff reads (the answer cache keeps
+ * only those audiences' answers). Only groups, components, deployments, incidents and maintenance
+ * are ever shown outside staff, and a row whose visibility was not public before the change and
+ * is not public after it is shown to no such audience (`visibilityAdmits`); a change it makes
+ * elsewhere (a component settling) is an event of its own. Unknown visibility (a row without one:
+ * deployments; a change with neither side recorded) counts as concerning them.
+ */
+export function mayConcernOutsiders(event: Pick<CommittedEvent, 'entityType' | 'beforeVisibility' | 'afterVisibility'>): boolean {
+  if (!(audienceEntityKinds as readonly string[]).includes(event.entityType)) return false;
+  const recorded = [event.beforeVisibility, event.afterVisibility].filter((v): v is string => v !== null);
+  if (event.entityType === 'deployment' || recorded.length === 0) return true;
+  return recorded.some((visibility) => visibilityAdmits(publicAudience, visibility));
+}

@@ -68,6 +68,7 @@ export function committedEventsAfter(db: Db, after: number, range: { limit: numb
       entityType: sql<EntityKind>`${events.entityType}`,
       entityId: events.entityId,
       beforeVisibility: sql<string | null>`${events.before}->>'visibility'`,
+      afterVisibility: sql<string | null>`${events.after}->>'visibility'`,
       groupId: sql<string | null>`${events.after}->>'groupId'`,
     })
     .from(events)

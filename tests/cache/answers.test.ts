@@ -128,6 +128,34 @@ describe('invalidation', () => {
     expect((await ask()).text).not.toContain('major_outage');
   });
 
+  it('a change only staff can see leaves the outside audiences\' answers warm; one they can see, or a visibility change, drops them', async () => {
+    const cache = node.node.answers;
+    const staffSees = async () => (await ask({ token: staff })).text;
+    await ask();
+    await ask({ audience: 'deployment:eu-1' });
+    // Internal-only: an internal component renamed. Staff see it at once; the cached answers stay.
+    const { stores, staffOnlyEvents } = cache.metrics;
+    await catalog.updateComponent(ctx, ids.db, { name: 'MARK-int DB renamed' });
+    await caughtUp();
+    expect(await staffSees()).toContain('MARK-int DB renamed');
+    const hits = cache.metrics.hits;
+    for (const asking of [{}, { audience: 'deployment:eu-1' }]) expect((await ask(asking)).text).not.toContain('MARK-int');
+    expect(cache.metrics.hits - hits).toBe(2);
+    expect(cache.metrics.stores).toBe(stores);
+    expect(cache.metrics.staffOnlyEvents).toBeGreaterThan(staffOnlyEvents);
+
+    // Made public: after.visibility is public, so every audience's answers go and it shows.
+    await catalog.updateComponent(ctx, ids.db, { visibility: 'public' });
+    await caughtUp();
+    expect((await ask()).text).toContain('MARK-int DB renamed');
+    // And internal again: before.visibility was public, so it is gone from the next answer.
+    await catalog.updateComponent(ctx, ids.db, { visibility: 'internal', name: 'MARK-int DB' });
+    await caughtUp();
+    expect((await ask()).text).not.toContain('MARK-int');
+    expect((await ask({ audience: 'deployment:eu-1' })).text).not.toContain('MARK-int');
+    expect(await staffSees()).toContain('MARK-int DB');
+  });
+
   it('an answer computed before an invalidation is not stored after it (page generation)', async () => {
     const cache = node.node.answers;
     const generation = cache.generation(page.id);
