@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
 import { loadConfig } from './config.js';
 import { verifyChain } from './db/audit-chain.js';
-import { openDatabase } from './db/client.js';
+import { openExistingDatabase } from './db/embedded.js';
 
 /**
  * `npm run audit:verify [-- --json]`: recompute the audit log's hash chain (server/db/audit-chain.ts)
- * in the database `npm start` would use (DATABASE_URL, else the PGlite directory DATA_DIR).
+ * in the database `npm start` would use (DATABASE_URL, else the embedded database: its PostgreSQL,
+ * through the running hub's socket or started for the check, or PGlite in DATA_DIR).
  * Exit 0: intact; 1: broken, naming the first row that does not hold; 2: could not check.
  */
 
@@ -13,14 +13,13 @@ const json = process.argv.includes('--json');
 const config = loadConfig();
 
 async function main(): Promise<number> {
-  if (!config.DATABASE_URL && !config.DATA_DIR.startsWith('memory://') && !existsSync(config.DATA_DIR)) {
-    console.error(`audit:verify: no database at DATA_DIR=${config.DATA_DIR} (and DATABASE_URL is not set)`);
-    return 2;
-  }
-  // NOTE: PGlite is single-process: stop the server before verifying its data directory.
   // Opening applies pending migrations, as `npm start` would (which needs two connections: one
   // holds the migration lock while the other migrates).
-  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 2 });
+  const database = await openExistingDatabase(config, 2);
+  if (typeof database === 'string') {
+    console.error(`audit:verify: ${database} (and DATABASE_URL is not set)`);
+    return 2;
+  }
   try {
     const started = performance.now();
     const report = await verifyChain(database.db);

@@ -4,10 +4,18 @@ import { limitsFromEnv, type LimitsOverride, type RateStore } from './limits/con
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
-  /** Real PostgreSQL when set; embedded PGlite otherwise. */
+  /** A PostgreSQL server when set; an embedded database otherwise. */
   DATABASE_URL: z.string().optional(),
-  /** Where the embedded database lives. */
-  DATA_DIR: z.string().default('./data/pglite'),
+  /**
+   * The embedded database: `postgres` (PostgreSQL binaries from npm, run by the hub) or `pglite`
+   * (PostgreSQL compiled to WASM, in process). Unset: PostgreSQL, unless DATA_DIR (or ./data/pglite)
+   * holds an earlier version's PGlite database or PostgreSQL cannot run here (server/db/embedded.ts).
+   */
+  EMBEDDED_DB: z.enum(['postgres', 'pglite']).optional(),
+  /** Where the embedded database lives (default ./data/postgres, or ./data/pglite for PGlite). */
+  DATA_DIR: z.string().optional(),
+  /** Extra settings for the embedded PostgreSQL, `name=value` separated by spaces (e.g. `shared_buffers=64MB`). */
+  EMBEDDED_POSTGRES_SETTINGS: z.string().optional(),
   /** Seed demo data into an empty database unless `false`. */
   SEED: z.enum(['true', 'false']).default('true'),
   /** The first admin; without these a random password is generated and printed once. */

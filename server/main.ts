@@ -2,6 +2,7 @@ import pino from 'pino';
 import { ensureAdmin, ensureDefaultPage } from './bootstrap.js';
 import { loadConfig, loadLimits, snapshotOrigin } from './config.js';
 import { openDatabase } from './db/client.js';
+import { chooseEmbedded, parseSettings } from './db/embedded.js';
 import { createNode } from './node.js';
 import { seedDemo } from './seed.js';
 import { pages } from './db/tables/index.js';
@@ -10,9 +11,25 @@ import { startSnapshotWriter } from './snapshot/watch.js';
 
 const config = loadConfig();
 const logger = pino({ level: config.LOG_LEVEL });
+let stopping = false;
 
-const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR });
-logger.info({ storage: database.kind, dataDir: database.kind === 'pglite' ? config.DATA_DIR : undefined }, 'database ready');
+// Without DATABASE_URL: the embedded PostgreSQL (a child process, stopped with the hub), or PGlite.
+const embedded = config.DATABASE_URL ? undefined : chooseEmbedded(config);
+if (embedded?.notice) logger.warn(embedded.notice);
+const database = await openDatabase({
+  url: config.DATABASE_URL,
+  embedded: embedded?.engine,
+  dataDir: embedded?.dataDir,
+  embeddedSettings: parseSettings(config.EMBEDDED_POSTGRES_SETTINGS),
+  onEmbeddedLog: (line) => logger.warn({ postgres: line }, 'embedded PostgreSQL'),
+});
+logger.info({ storage: embedded ? `embedded ${embedded.engine}` : 'postgres', dataDir: embedded?.dataDir }, 'database ready');
+// The hub cannot go on without its database: exit, so whatever supervises it starts both again.
+void database.embedded?.exited.then(({ code, signal }) => {
+  if (stopping) return;
+  logger.fatal({ code, signal, log: database.embedded!.log().split('\n').slice(-10) }, 'the embedded PostgreSQL stopped; exiting');
+  process.exit(1);
+});
 
 const { page, created } = await ensureDefaultPage(database.db);
 if (created && config.SEED === 'true') {
@@ -43,7 +60,6 @@ logger.info(`statushub listening on http://localhost:${port} (GraphQL, SSE and W
 // Graceful: stop accepting, tell live subscribers to reconnect elsewhere (WebSocket 1012, SSE
 // `live/restarting`), let in-flight requests finish, exit within SHUTDOWN_TIMEOUT_MS whatever
 // happens. A second signal exits at once.
-let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) process.exit(1);
   stopping = true;

@@ -1,13 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { embeddedMarker, embeddedPostgresUnavailable } from '../../server/db/embedded-postgres.js';
 
-// The newcomer path: `npm start` on a bare machine (embedded PGlite, demo data) must answer
-// within a minute. This runs the same entry point `npm start` runs, after `npm run build:web`.
+// The newcomer path: `npm start` on a bare machine (the embedded PostgreSQL, demo data) must
+// answer within a minute. This runs the same entry point `npm start` runs, after `npm run build:web`.
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const startBudgetMs = 60_000;
 
@@ -31,10 +32,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'statushub-e2e-'));
+  // As root the embedded PostgreSQL runs as the postgres user, which must reach its directory.
+  chmodSync(dataDir, 0o755);
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: join(dataDir, 'pglite'), PORT: String(port), HOST: '127.0.0.1', SEED: 'true', LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: join(dataDir, 'db'), PORT: String(port), HOST: '127.0.0.1', SEED: 'true', LOG_LEVEL: 'warn' };
   delete env.DATABASE_URL;
+  delete env.EMBEDDED_DB;
   delete env.ADMIN_PASSWORD;
   child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (chunk) => (output += chunk));
@@ -84,6 +88,10 @@ describe('npm start on a bare machine', () => {
     expect(names).not.toContain('Infrastructure (internal)');
     // A generated admin password is printed once for the newcomer to sign in with.
     expect(output).toContain('admin@statushub.local');
+    // The default is the embedded PostgreSQL wherever it can run (PGlite, with a notice, elsewhere).
+    const unavailable = embeddedPostgresUnavailable(join(dataDir, 'db'));
+    if (unavailable) expect(output).toContain('the embedded PostgreSQL cannot run here');
+    else expect(existsSync(join(dataDir, 'db', embeddedMarker)), output).toBe(true);
   }, startBudgetMs + 15_000);
 
   it('serves the built web app at / and for client-side routes', async () => {
