@@ -7,6 +7,7 @@ import type { ComponentChange as ComponentChangeShape, IncidentRow, IncidentUpda
 import { Component } from './component.js';
 import { Summary } from './page.js';
 import { stripNulls } from './input.js';
+import { leakOverrideArg, publishOptions } from './publication.js';
 
 export const Incident = builder.objectRef<IncidentRow>('Incident');
 export const IncidentStaffDetails = builder.objectRef<IncidentRow>('IncidentStaffDetails');
@@ -302,51 +303,60 @@ builder.mutationFields((t) => ({
   createIncident: t.field({
     type: Incident,
     authScopes: writeIncidents,
-    args: { input: t.arg({ type: CreateIncidentInput, required: true }) },
-    resolve: (_, { input }, ctx) => incidents.createIncident(ctx.service, createIncidentArgs(input)),
+    args: { input: t.arg({ type: CreateIncidentInput, required: true }), allowLeakOverride: t.arg.boolean(leakOverrideArg) },
+    resolve: (_, { input, allowLeakOverride }, ctx) => incidents.createIncident(ctx.service, createIncidentArgs(input), publishOptions(allowLeakOverride)),
   }),
   postIncidentUpdate: t.field({
     type: Incident,
     authScopes: writeIncidents,
-    args: { id: t.arg.id({ required: true }), input: t.arg({ type: IncidentUpdateInput, required: true }) },
-    resolve: (_, { id, input }, ctx) =>
-      incidents.postIncidentUpdate(ctx.service, String(id), {
-        status: input.status,
-        message: input.message,
-        internalNote: input.internalNote ?? null,
-        components: input.components ? affected(input.components) : undefined,
-        nextUpdateDueAt: input.nextUpdateDueAt,
-      }),
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: IncidentUpdateInput, required: true }), allowLeakOverride: t.arg.boolean(leakOverrideArg) },
+    resolve: (_, { id, input, allowLeakOverride }, ctx) =>
+      incidents.postIncidentUpdate(
+        ctx.service,
+        String(id),
+        {
+          status: input.status,
+          message: input.message,
+          internalNote: input.internalNote ?? null,
+          components: input.components ? affected(input.components) : undefined,
+          nextUpdateDueAt: input.nextUpdateDueAt,
+        },
+        publishOptions(allowLeakOverride),
+      ),
   }),
   updateIncident: t.field({
     type: Incident,
     authScopes: writeIncidents,
-    args: { id: t.arg.id({ required: true }), patch: t.arg({ type: IncidentPatch, required: true }) },
-    resolve: (_, { id, patch }, ctx) => incidents.updateIncident(ctx.service, String(id), patch as never),
+    args: { id: t.arg.id({ required: true }), patch: t.arg({ type: IncidentPatch, required: true }), allowLeakOverride: t.arg.boolean(leakOverrideArg) },
+    resolve: (_, { id, patch, allowLeakOverride }, ctx) => incidents.updateIncident(ctx.service, String(id), patch as never, publishOptions(allowLeakOverride)),
   }),
   resolveIncident: t.field({
     type: Incident,
     authScopes: writeIncidents,
-    args: { id: t.arg.id({ required: true }), input: t.arg({ type: ResolveIncidentInput }) },
-    resolve: (_, { id, input }, ctx) => incidents.resolveIncident(ctx.service, String(id), input ? stripNulls(input) : {}),
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: ResolveIncidentInput }), allowLeakOverride: t.arg.boolean(leakOverrideArg) },
+    resolve: (_, { id, input, allowLeakOverride }, ctx) => incidents.resolveIncident(ctx.service, String(id), input ? stripNulls(input) : {}, publishOptions(allowLeakOverride)),
   }),
   publishPostmortem: t.field({
     type: Incident,
     authScopes: writeIncidents,
-    args: { id: t.arg.id({ required: true }), input: t.arg({ type: PostmortemInput, required: true }) },
-    resolve: (_, { id, input }, ctx) => incidents.publishPostmortem(ctx.service, String(id), input),
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: PostmortemInput, required: true }), allowLeakOverride: t.arg.boolean(leakOverrideArg) },
+    resolve: (_, { id, input, allowLeakOverride }, ctx) => incidents.publishPostmortem(ctx.service, String(id), input, publishOptions(allowLeakOverride)),
   }),
   backfillIncident: t.field({
     type: Incident,
     authScopes: writeIncidents,
-    args: { input: t.arg({ type: BackfillIncidentInput, required: true }) },
-    resolve: (_, { input }, ctx) => {
+    args: { input: t.arg({ type: BackfillIncidentInput, required: true }), allowLeakOverride: t.arg.boolean(leakOverrideArg) },
+    resolve: (_, { input, allowLeakOverride }, ctx) => {
       const { components, updates, ...rest } = stripNulls(input);
-      return incidents.backfillIncident(ctx.service, {
-        ...rest,
-        components: components ? affected(components) : undefined,
-        updates: updates.map((u) => ({ ...u, internalNote: u.internalNote ?? null })),
-      });
+      return incidents.backfillIncident(
+        ctx.service,
+        {
+          ...rest,
+          components: components ? affected(components) : undefined,
+          updates: updates.map((u) => ({ ...u, internalNote: u.internalNote ?? null })),
+        },
+        publishOptions(allowLeakOverride),
+      );
     },
   }),
   deleteIncident: t.field({

@@ -8,6 +8,7 @@ import './component-group.js';
 import './component.js';
 import './incident.js';
 import './incident-response.js';
+import './publication.js';
 import './template.js';
 import './maintenance.js';
 import './staff.js';

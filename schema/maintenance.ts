@@ -7,6 +7,7 @@ import type { MaintenanceRow } from '../server/db/tables/index.js';
 import { Component } from './component.js';
 import { Summary } from './page.js';
 import { stripNulls } from './input.js';
+import { leakOverrideArg, publishOptions } from './publication.js';
 
 export const Maintenance = builder.objectRef<MaintenanceRow>('Maintenance');
 const MaintenanceStaffDetails = builder.objectRef<MaintenanceRow>('MaintenanceStaffDetails');
@@ -115,15 +116,17 @@ builder.mutationFields((t) => ({
   createMaintenance: t.field({
     type: Maintenance,
     authScopes: writeMaintenance,
-    args: { input: t.arg({ type: MaintenanceInput, required: true }) },
-    resolve: (_, { input }, ctx) => maintenance.createMaintenance(ctx.service, { ...stripNulls(input), componentIds: ids(input.componentIds) }),
+    args: { input: t.arg({ type: MaintenanceInput, required: true }), allowLeakOverride: t.arg.boolean(leakOverrideArg) },
+    resolve: (_, { input, allowLeakOverride }, ctx) =>
+      maintenance.createMaintenance(ctx.service, { ...stripNulls(input), componentIds: ids(input.componentIds) }, publishOptions(allowLeakOverride)),
   }),
   updateMaintenance: t.field({
     type: Maintenance,
     authScopes: writeMaintenance,
-    args: { id: t.arg.id({ required: true }), patch: t.arg({ type: MaintenancePatch, required: true }) },
+    args: { id: t.arg.id({ required: true }), patch: t.arg({ type: MaintenancePatch, required: true }), allowLeakOverride: t.arg.boolean(leakOverrideArg) },
     // Nulls are rejected by validation rather than silently ignored: none of these fields can be cleared.
-    resolve: (_, { id, patch }, ctx) => maintenance.updateMaintenance(ctx.service, String(id), { ...patch, componentIds: ids(patch.componentIds) } as never),
+    resolve: (_, { id, patch, allowLeakOverride }, ctx) =>
+      maintenance.updateMaintenance(ctx.service, String(id), { ...patch, componentIds: ids(patch.componentIds) } as never, publishOptions(allowLeakOverride)),
   }),
   cancelMaintenance: t.field({
     type: Maintenance,

@@ -5,6 +5,7 @@ import * as templates from '../server/services/templates.js';
 import type { TemplateRow } from '../server/db/tables/index.js';
 import { TemplateVarsInput } from './incident.js';
 import { stripNulls } from './input.js';
+import { leakOverrideArg, publishOptions } from './publication.js';
 
 // NOTE: staff tooling; a token that may write templates can also read what it wrote.
 const staffOrWriter = { internal: true, permission: 'write:templates' } as const;
@@ -83,14 +84,14 @@ builder.mutationFields((t) => ({
   createTemplate: t.field({
     type: Template,
     authScopes: writeTemplates,
-    args: { input: t.arg({ type: TemplateInput, required: true }) },
-    resolve: (_, { input }, ctx) => templates.createTemplate(ctx.service, stripNulls(input)),
+    args: { input: t.arg({ type: TemplateInput, required: true }), allowLeakOverride: t.arg.boolean(leakOverrideArg) },
+    resolve: (_, { input, allowLeakOverride }, ctx) => templates.createTemplate(ctx.service, stripNulls(input), publishOptions(allowLeakOverride)),
   }),
   updateTemplate: t.field({
     type: Template,
     authScopes: writeTemplates,
-    args: { id: t.arg.id({ required: true }), patch: t.arg({ type: TemplatePatch, required: true }) },
-    resolve: (_, { id, patch }, ctx) => templates.updateTemplate(ctx.service, String(id), patch as never),
+    args: { id: t.arg.id({ required: true }), patch: t.arg({ type: TemplatePatch, required: true }), allowLeakOverride: t.arg.boolean(leakOverrideArg) },
+    resolve: (_, { id, patch, allowLeakOverride }, ctx) => templates.updateTemplate(ctx.service, String(id), patch as never, publishOptions(allowLeakOverride)),
   }),
   deleteTemplate: t.field({
     type: 'ID',

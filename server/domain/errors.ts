@@ -29,6 +29,7 @@ export const errorCodes = [
   'user/email_taken',
   'user/last_admin',
   'token/not_found',
+  'publication/leak_suspected',
   'input/too_complex',
   'input/too_large',
   'auth/introspection_disabled',

@@ -10,6 +10,7 @@ import type {
   TemplateRow,
   UserRow,
 } from '../db/tables/index.js';
+import type { LeakOverride } from './publication-guard.js';
 import type { ComponentStatus, IncidentRole, Visibility } from './vocabulary.js';
 
 /**
@@ -68,6 +69,11 @@ interface Change<Before, After> {
 type Created<T> = Change<undefined, T>;
 type Updated<T> = Change<T, T>;
 type Deleted<T> = Change<T, undefined>;
+/**
+ * `leakOverride`: an editor published text the publication guard flagged (server/services/publication.ts);
+ * what was found, redacted as the guard shows it. Absent when nothing was found.
+ */
+type Guarded<T> = T & { leakOverride?: LeakOverride };
 
 /** Every action the services write, with what it records. */
 export interface EventChanges {
@@ -85,26 +91,26 @@ export interface EventChanges {
   'component.status_changed': Change<ComponentRow, ComponentRow & { cause: string }>;
   'component.deleted': Deleted<ComponentRow>;
 
-  'incident.created': Created<IncidentRecord & { update: LoggedIncidentUpdate }>;
+  'incident.created': Created<Guarded<IncidentRecord & { update: LoggedIncidentUpdate }>>;
   /** Recorded for imported history instead of `incident.created`: never news. */
-  'incident.backfilled': Created<IncidentRecord & { updates: IncidentUpdateRow[] }>;
-  'incident.update_posted': Change<IncidentRecord, IncidentRecord & { update: LoggedIncidentUpdate }>;
+  'incident.backfilled': Created<Guarded<IncidentRecord & { updates: IncidentUpdateRow[] }>>;
+  'incident.update_posted': Change<IncidentRecord, Guarded<IncidentRecord & { update: LoggedIncidentUpdate }>>;
   /** Follows the `incident.update_posted` that resolved an open incident. */
   'incident.resolved': Updated<IncidentRecord>;
-  'incident.updated': Updated<IncidentRecord>;
-  'incident.postmortem_published': Updated<IncidentRecord>;
+  'incident.updated': Change<IncidentRecord, Guarded<IncidentRecord>>;
+  'incident.postmortem_published': Change<IncidentRecord, Guarded<IncidentRecord>>;
   'incident.component_detached': Deleted<DetachedScope>;
   'incident.deleted': Deleted<IncidentRecord>;
 
-  'maintenance.created': Created<MaintenanceRecord>;
-  'maintenance.updated': Updated<MaintenanceRecord>;
+  'maintenance.created': Created<Guarded<MaintenanceRecord>>;
+  'maintenance.updated': Change<MaintenanceRecord, Guarded<MaintenanceRecord>>;
   'maintenance.started': Updated<MaintenanceRecord>;
   'maintenance.completed': Updated<MaintenanceRecord>;
   'maintenance.cancelled': Updated<MaintenanceRecord>;
   'maintenance.component_detached': Deleted<DetachedScope>;
 
-  'template.created': Created<TemplateRow>;
-  'template.updated': Updated<TemplateRow>;
+  'template.created': Created<Guarded<TemplateRow>>;
+  'template.updated': Change<TemplateRow, Guarded<TemplateRow>>;
   'template.deleted': Deleted<TemplateRow>;
 
   'api_token.created': Created<ApiTokenRecord>;

@@ -77,7 +77,7 @@ const secretRules: Rule[] = [
   { kind: 'api_key', pattern: new RegExp(`${notAfterToken}(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}${notBeforeToken}`, 'g'), show: prefixOf(8) },
   {
     kind: 'api_key',
-    pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----)?/g,
+    pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:[\s\S]{0,10000}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----)?/g,
     show: (m) => m.slice(0, m.indexOf('KEY-----') + 8) + '…',
   },
   { kind: 'token', pattern: new RegExp(`${notAfterToken}gh[opsur]_[A-Za-z0-9]{36,}${notBeforeToken}`, 'g'), show: prefixOf(4) },
@@ -89,7 +89,8 @@ const secretRules: Rule[] = [
   { kind: 'token', pattern: /\bBearer\s+[A-Za-z0-9._~+/-]{20,}=*/g, show: (m) => m.slice(0, m.search(/\S+$/)) + prefixOf(0)(m.slice(m.search(/\S+$/))) },
   {
     kind: 'password_in_url',
-    pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]+:[^\s/?#@]+@[^\s/?#]+/gi,
+    // NOTE: the scheme is bounded and starts a run, or a long run of `a.a.a…` costs quadratic time.
+    pattern: /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,30}:\/\/[^\s:/?#@]+:[^\s/?#@]+@[^\s/?#]+/gi,
     show: (m) => m.replace(/^([^:]+:\/\/[^:]+:)[^@]+@/, '$1***@'),
   },
 ];
@@ -129,7 +130,7 @@ function hostRule(domains: readonly string[]): Rule | null {
 const addressRules: Rule[] = [
   { kind: 'private_ip', pattern: /(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)/g, show: asIs(), accept: isPrivateIPv4 },
   { kind: 'private_ip', pattern: /(?<![\w:.])(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?![\w:])/gi, show: asIs(), accept: isPrivateIPv6 },
-  { kind: 'email', pattern: /(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+/g, show: asIs() },
+  { kind: 'email', pattern: /(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}(?![\w-])/g, show: asIs() },
 ];
 
 const stackRules: Rule[] = [
@@ -141,7 +142,7 @@ const stackRules: Rule[] = [
   },
   // Java and other JVM languages: `at com.x.Y.method(Y.java:12)`.
   { kind: 'stack_trace', pattern: /\bat (?:[\w$]+\.)+[\w$<>]+\((?:[\w$-]+\.(?:java|kt|scala|groovy|clj):\d+|Native Method|Unknown Source)\)/g, show: asIs() },
-  { kind: 'stack_trace', pattern: /Traceback \(most recent call last\):?|\bFile "[^"\n]+", line \d+/g, show: asIs() },
+  { kind: 'stack_trace', pattern: /Traceback \(most recent call last\):?|\bFile "[^"\n]{1,500}", line \d+/g, show: asIs() },
   { kind: 'stack_trace', pattern: /\bgoroutine \d+ \[[a-z ]+\]:?/g, show: asIs() },
 ];
 

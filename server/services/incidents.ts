@@ -28,6 +28,7 @@ import type { IncidentRecord, LoggedIncidentUpdate } from '../domain/events.js';
 import { componentVisible, incidentVisible, templateVisible } from '../read/visibility.js';
 import { applyComponentStatus, settleComponentStatuses } from './catalog.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
+import { guardPublication, type PublishOptions } from './publication.js';
 import { renderTemplate, type TemplateVars } from './templates.js';
 
 /** Writes to incidents: their timeline, affected components, roles and postmortem. */
@@ -297,9 +298,10 @@ const loggedUpdate = ({ componentChanges: _changes, ...update }: IncidentUpdateR
  * Declare an incident: the incident row, its first public update, affected components (whose live
  * status changes in the same transaction) and role assignments. With `templateId` the template's
  * title, message, status and impact fill whatever the input leaves out, placeholders rendered
- * from `templateVars` (`{next_update}` defaults to `nextUpdateDueAt`).
+ * from `templateVars` (`{next_update}` defaults to `nextUpdateDueAt`). A public incident's title
+ * and message pass the publication guard (`options.allowLeakOverride` publishes anyway, logged).
  */
-export async function createIncident(ctx: ServiceContext, input: CreateIncidentInput): Promise<IncidentRecord> {
+export async function createIncident(ctx: ServiceContext, input: CreateIncidentInput, options: PublishOptions = {}): Promise<IncidentRecord> {
   requirePermission(ctx, 'write:incidents');
   const data = createInput.create(input);
   return transact(ctx, async (w) => {
@@ -322,6 +324,7 @@ export async function createIncident(ctx: ServiceContext, input: CreateIncidentI
     // Rendering can lengthen the text: check the result against the same limits.
     ({ title, message } = parseInput(z.object({ title: text.title, message: text.message }), { title, message }));
     status ??= 'investigating';
+    const guard = data.visibility === 'public' ? guardPublication([{ field: 'title', text: title }, { field: 'message', text: message }], options) : {};
     await assertComponentsExist(w, ctx, data.components);
 
     const resolved = status === 'resolved';
@@ -346,7 +349,7 @@ export async function createIncident(ctx: ServiceContext, input: CreateIncidentI
     await replaceAffected(w, row!.id, data.components);
     await replaceRoles(w, row!.id, data.roles);
     const record = await loadRecord(w, row!);
-    await w.record({ action: 'incident.created', entityType: 'incident', entityId: row!.id, after: { ...record, update: loggedUpdate(update) } });
+    await w.record({ action: 'incident.created', entityType: 'incident', entityId: row!.id, after: { ...record, update: loggedUpdate(update), ...guard } });
     // An incident declared already resolved is a record of the past: live statuses stay as they are.
     if (!resolved) {
       const states = await componentStates(w, data.components.map((c) => c.componentId));
@@ -366,7 +369,10 @@ async function postUpdate(
   ctx: ServiceContext,
   before: IncidentRow,
   data: { status: (typeof updateStatuses)[number]; message: string; internalNote: string | null; components?: AffectedInput; nextUpdateDueAt?: Date | null },
+  options: PublishOptions,
 ): Promise<IncidentRecord> {
+  // Before any write: a refused message leaves nothing behind.
+  const guard = before.visibility === 'public' ? guardPublication([{ field: 'message', text: data.message }], options) : {};
   const beforeRecord = await loadRecord(w, before);
   if (data.components) {
     await assertComponentsExist(w, ctx, data.components);
@@ -388,7 +394,7 @@ async function postUpdate(
     .where(eq(incidents.id, before.id))
     .returning();
   const after = await loadRecord(w, row!);
-  await w.record({ action: 'incident.update_posted', entityType: 'incident', entityId: before.id, before: beforeRecord, after: { ...after, update: loggedUpdate(update) } });
+  await w.record({ action: 'incident.update_posted', entityType: 'incident', entityId: before.id, before: beforeRecord, after: { ...after, update: loggedUpdate(update), ...guard } });
   if (resolving && wasOpen) await w.record({ action: 'incident.resolved', entityType: 'incident', entityId: before.id, before: beforeRecord, after });
 
   const previousIds = beforeRecord.components.map((c) => c.componentId);
@@ -408,20 +414,43 @@ async function postUpdate(
 /**
  * Post a timeline update. `status: resolved` resolves the incident (resolvedAt set, components
  * settle); a non-resolved status on a resolved incident reopens it. `components`, when given,
- * replaces the set of affected components and their statuses.
+ * replaces the set of affected components and their statuses. On a public incident the message
+ * passes the publication guard.
  */
-export async function postIncidentUpdate(ctx: ServiceContext, incidentId: string, input: IncidentUpdateInput): Promise<IncidentRecord> {
+export async function postIncidentUpdate(ctx: ServiceContext, incidentId: string, input: IncidentUpdateInput, options: PublishOptions = {}): Promise<IncidentRecord> {
   requirePermission(ctx, 'write:incidents');
   const data = updateInput.create(input);
-  return transact(ctx, async (w) => postUpdate(w, ctx, await lockIncident(w, ctx, incidentId), data));
+  return transact(ctx, async (w) => postUpdate(w, ctx, await lockIncident(w, ctx, incidentId), data, options));
 }
 
-/** Change an incident's details; `roles`, when given, replaces the whole set. */
-export async function updateIncident(ctx: ServiceContext, incidentId: string, patch: IncidentPatch): Promise<IncidentRecord> {
+/**
+ * Change an incident's details; `roles`, when given, replaces the whole set. A new title of a
+ * public incident passes the publication guard; an internal incident made public has its title,
+ * every update's message and its postmortem checked.
+ */
+export async function updateIncident(ctx: ServiceContext, incidentId: string, patch: IncidentPatch, options: PublishOptions = {}): Promise<IncidentRecord> {
   requirePermission(ctx, 'write:incidents');
   const { roles, ...fields } = patchInput.patch(patch);
   return transact(ctx, async (w) => {
     const before = await loadRecord(w, await lockIncident(w, ctx, incidentId));
+    let guard = {};
+    if (fields.visibility === 'public' && before.visibility !== 'public') {
+      const timeline = await w.tx
+        .select({ message: incidentUpdates.message })
+        .from(incidentUpdates)
+        .where(eq(incidentUpdates.incidentId, incidentId))
+        .orderBy(asc(incidentUpdates.createdAt), asc(incidentUpdates.id));
+      guard = guardPublication(
+        [
+          { field: 'title', text: fields.title ?? before.title },
+          ...timeline.map((u, i) => ({ field: `updates.${i}.message`, text: u.message })),
+          { field: 'postmortem', text: before.postmortemBody },
+        ],
+        options,
+      );
+    } else if ((fields.visibility ?? before.visibility) === 'public') {
+      guard = guardPublication([{ field: 'title', text: fields.title }], options);
+    }
     const [row] = await w.tx
       .update(incidents)
       .set({ ...fields, updatedAt: sql`now()` })
@@ -429,7 +458,7 @@ export async function updateIncident(ctx: ServiceContext, incidentId: string, pa
       .returning();
     if (roles) await replaceRoles(w, incidentId, roles);
     const after = await loadRecord(w, row!);
-    await w.record({ action: 'incident.updated', entityType: 'incident', entityId: incidentId, before, after });
+    await w.record({ action: 'incident.updated', entityType: 'incident', entityId: incidentId, before, after: { ...after, ...guard } });
     return after;
   });
 }
@@ -438,30 +467,34 @@ export async function updateIncident(ctx: ServiceContext, incidentId: string, pa
  * Resolve: a final public update, resolvedAt now, and every affected component back to
  * operational unless another unresolved incident (or a running maintenance) still holds it.
  */
-export async function resolveIncident(ctx: ServiceContext, incidentId: string, input: CreateInput<typeof resolveInput> = {}): Promise<IncidentRecord> {
+export async function resolveIncident(ctx: ServiceContext, incidentId: string, input: CreateInput<typeof resolveInput> = {}, options: PublishOptions = {}): Promise<IncidentRecord> {
   requirePermission(ctx, 'write:incidents');
   const data = resolveInput.create(input);
   return transact(ctx, async (w) => {
     const before = await lockIncident(w, ctx, incidentId);
     if (isClosed(before.status)) throw new DomainError('incident/already_resolved', 'The incident is already resolved');
-    return postUpdate(w, ctx, before, { status: 'resolved', ...data });
+    return postUpdate(w, ctx, before, { status: 'resolved', ...data }, options);
   });
 }
 
-/** Publish (or revise) the postmortem of a resolved incident; its status becomes `postmortem`. */
-export async function publishPostmortem(ctx: ServiceContext, incidentId: string, input: CreateInput<typeof postmortemInput>): Promise<IncidentRecord> {
+/**
+ * Publish (or revise) the postmortem of a resolved incident; its status becomes `postmortem`. On a
+ * public incident the body passes the publication guard.
+ */
+export async function publishPostmortem(ctx: ServiceContext, incidentId: string, input: CreateInput<typeof postmortemInput>, options: PublishOptions = {}): Promise<IncidentRecord> {
   requirePermission(ctx, 'write:incidents');
   const { body } = postmortemInput.create(input);
   return transact(ctx, async (w) => {
     const before = await loadRecord(w, await lockIncident(w, ctx, incidentId));
     if (!isClosed(before.status)) throw new DomainError('incident/not_resolved', 'Resolve the incident before publishing a postmortem');
+    const guard = before.visibility === 'public' ? guardPublication([{ field: 'body', text: body }], options) : {};
     const [row] = await w.tx
       .update(incidents)
       .set({ status: 'postmortem', postmortemBody: body, postmortemPublishedAt: before.postmortemPublishedAt ?? sql`now()`, updatedAt: sql`now()` })
       .where(eq(incidents.id, incidentId))
       .returning();
     const after = await loadRecord(w, row!);
-    await w.record({ action: 'incident.postmortem_published', entityType: 'incident', entityId: incidentId, before, after });
+    await w.record({ action: 'incident.postmortem_published', entityType: 'incident', entityId: incidentId, before, after: { ...after, ...guard } });
     return after;
   });
 }
@@ -469,9 +502,10 @@ export async function publishPostmortem(ctx: ServiceContext, incidentId: string,
 /**
  * Record a past incident with its whole timeline (for history imported from elsewhere). Live
  * component statuses are not touched, and it is logged as `incident.backfilled` so notifiers
- * can tell it from a new incident.
+ * can tell it from a new incident. A public one's title, messages and postmortem pass the
+ * publication guard.
  */
-export async function backfillIncident(ctx: ServiceContext, input: BackfillIncidentInput): Promise<IncidentRecord> {
+export async function backfillIncident(ctx: ServiceContext, input: BackfillIncidentInput, options: PublishOptions = {}): Promise<IncidentRecord> {
   requirePermission(ctx, 'write:incidents');
   const data = backfillInput.create(input);
   const issues: FieldIssue[] = [];
@@ -483,6 +517,13 @@ export async function backfillIncident(ctx: ServiceContext, input: BackfillIncid
     }
   });
   if (issues.length) throw new InvalidInputError(issues);
+  const guard =
+    data.visibility === 'public'
+      ? guardPublication(
+          [{ field: 'title', text: data.title }, ...data.updates.map((u, i) => ({ field: `updates.${i}.message`, text: u.message })), { field: 'postmortem', text: data.postmortem }],
+          options,
+        )
+      : {};
 
   return transact(ctx, async (w) => {
     await assertComponentsExist(w, ctx, data.components);
@@ -519,7 +560,7 @@ export async function backfillIncident(ctx: ServiceContext, input: BackfillIncid
     await replaceAffected(w, row!.id, data.components);
     await replaceRoles(w, row!.id, data.roles);
     const record = await loadRecord(w, row!);
-    await w.record({ action: 'incident.backfilled', entityType: 'incident', entityId: row!.id, after: { ...record, updates } });
+    await w.record({ action: 'incident.backfilled', entityType: 'incident', entityId: row!.id, after: { ...record, updates, ...guard } });
     return record;
   });
 }

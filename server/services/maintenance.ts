@@ -12,6 +12,7 @@ import { id, inputSchema, isId, text } from '../domain/validate.js';
 import { visibilities } from '../domain/vocabulary.js';
 import { componentVisible, maintenanceVisible } from '../read/visibility.js';
 import { settleComponentStatuses } from './catalog.js';
+import { guardPublication, type PublishOptions } from './publication.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
 
 /** Writes to scheduled maintenance, and the clock that moves it along. */
@@ -79,11 +80,12 @@ const unique = (ids: string[]) => [...new Set(ids)];
 
 // ── writes ─────────────────────────────────────────────────────────────────────
 
-/** Schedule a maintenance window over some components. */
-export async function createMaintenance(ctx: ServiceContext, input: CreateInput): Promise<MaintenanceRecord> {
+/** Schedule a maintenance window over some components; a public one's title and body pass the publication guard. */
+export async function createMaintenance(ctx: ServiceContext, input: CreateInput, options: PublishOptions = {}): Promise<MaintenanceRecord> {
   requirePermission(ctx, 'write:maintenance');
   const { componentIds: rawIds, ...data } = maintenanceInput.create(input);
   assertWindow(data.scheduledStart, data.scheduledEnd);
+  const guard = data.visibility === 'public' ? guardPublication([{ field: 'title', text: data.title }, { field: 'body', text: data.body }], options) : {};
   const componentIds = unique(rawIds).sort();
   return transact(ctx, async (w) => {
     await assertComponentsExist(w, ctx, componentIds);
@@ -92,22 +94,34 @@ export async function createMaintenance(ctx: ServiceContext, input: CreateInput)
     const [row] = await w.tx.insert(maintenances).values({ ...data, pageWide, pageId: ctx.viewer.page.id }).returning();
     await replaceComponents(w, row!.id, componentIds);
     const after = { ...row!, componentIds };
-    await w.record({ action: 'maintenance.created', entityType: 'maintenance', entityId: row!.id, after });
+    await w.record({ action: 'maintenance.created', entityType: 'maintenance', entityId: row!.id, after: { ...after, ...guard } });
     return after;
   });
 }
 
 /**
  * Edit a maintenance that has not finished. While it is in progress, components added go
- * under maintenance at once and components removed return to what still affects them.
+ * under maintenance at once and components removed return to what still affects them. New text
+ * of a public maintenance passes the publication guard, and so does all of it when it is made public.
  */
-export async function updateMaintenance(ctx: ServiceContext, maintenanceId: string, patch: PatchInput): Promise<MaintenanceRecord> {
+export async function updateMaintenance(ctx: ServiceContext, maintenanceId: string, patch: PatchInput, options: PublishOptions = {}): Promise<MaintenanceRecord> {
   requirePermission(ctx, 'write:maintenance');
   const { componentIds: rawIds, ...data } = maintenanceInput.patch(patch);
   return transact(ctx, async (w) => {
     const row = await lockMaintenance(w, ctx, maintenanceId);
     if (!(editable as readonly string[]).includes(row.status)) throw notEditable(row);
     assertWindow(data.scheduledStart ?? row.scheduledStart, data.scheduledEnd ?? row.scheduledEnd);
+    const becomesPublic = data.visibility === 'public' && row.visibility !== 'public';
+    const guard =
+      (data.visibility ?? row.visibility) === 'public'
+        ? guardPublication(
+            [
+              { field: 'title', text: becomesPublic ? (data.title ?? row.title) : data.title },
+              { field: 'body', text: becomesPublic ? (data.body ?? row.body) : data.body },
+            ],
+            options,
+          )
+        : {};
     const oldIds = await componentIdsOf(w, maintenanceId);
     const newIds = rawIds ? unique(rawIds).sort() : oldIds;
     if (rawIds) {
@@ -121,7 +135,7 @@ export async function updateMaintenance(ctx: ServiceContext, maintenanceId: stri
       .returning();
     const before = { ...row, componentIds: oldIds };
     const after = { ...updated!, componentIds: newIds };
-    await w.record({ action: 'maintenance.updated', entityType: 'maintenance', entityId: maintenanceId, before, after });
+    await w.record({ action: 'maintenance.updated', entityType: 'maintenance', entityId: maintenanceId, before, after: { ...after, ...guard } });
     if (row.status === 'in_progress' && rawIds) {
       await settleComponentStatuses(w, ctx, newIds.filter((c) => !oldIds.includes(c)), `maintenance:${maintenanceId}`);
       await settleComponentStatuses(w, ctx, oldIds.filter((c) => !newIds.includes(c)), `maintenance:${maintenanceId}`);

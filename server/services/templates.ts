@@ -6,6 +6,7 @@ import { inputSchema, isId, text } from '../domain/validate.js';
 import { impacts, templateKinds, updateStatuses } from '../domain/vocabulary.js';
 import { templateVisible } from '../read/visibility.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
+import { guardPublication, type PublishOptions } from './publication.js';
 
 /** Writes to incident and maintenance templates, and the one placeholder renderer. */
 
@@ -48,22 +49,27 @@ async function assertNameFree(w: Writer, ctx: ServiceContext, name: string, exce
   if (taken && taken.id !== exceptId) throw new DomainError('template/name_taken', `A template named "${name}" already exists`, { field: 'name' });
 }
 
-/** Create a template; its name is unique on the page. */
-export async function createTemplate(ctx: ServiceContext, input: CreateTemplateInput): Promise<TemplateRow> {
+/**
+ * Create a template; its name is unique on the page. Templates become public text, so title and
+ * body pass the publication guard whatever the incidents written from them will be.
+ */
+export async function createTemplate(ctx: ServiceContext, input: CreateTemplateInput, options: PublishOptions = {}): Promise<TemplateRow> {
   requirePermission(ctx, 'write:templates');
   const data = templateInput.create(input);
+  const guard = guardPublication([{ field: 'title', text: data.title }, { field: 'body', text: data.body }], options);
   return transact(ctx, async (w) => {
     await assertNameFree(w, ctx, data.name);
     const [row] = await w.tx.insert(templates).values({ ...data, pageId: ctx.viewer.page.id }).returning();
-    await w.record({ action: 'template.created', entityType: 'template', entityId: row!.id, after: row! });
+    await w.record({ action: 'template.created', entityType: 'template', entityId: row!.id, after: { ...row!, ...guard } });
     return row!;
   });
 }
 
-/** Change the fields given; the others stay as they are. */
-export async function updateTemplate(ctx: ServiceContext, templateId: string, patch: TemplatePatch): Promise<TemplateRow> {
+/** Change the fields given; the others stay as they are. A new title or body passes the publication guard. */
+export async function updateTemplate(ctx: ServiceContext, templateId: string, patch: TemplatePatch, options: PublishOptions = {}): Promise<TemplateRow> {
   requirePermission(ctx, 'write:templates');
   const data = templateInput.patch(patch);
+  const guard = guardPublication([{ field: 'title', text: data.title }, { field: 'body', text: data.body }], options);
   return transact(ctx, async (w) => {
     const before = await lockTemplate(w, ctx, templateId);
     if (data.name !== undefined) await assertNameFree(w, ctx, data.name, templateId);
@@ -72,7 +78,7 @@ export async function updateTemplate(ctx: ServiceContext, templateId: string, pa
       .set({ ...data, updatedAt: sql`now()` })
       .where(eq(templates.id, templateId))
       .returning();
-    await w.record({ action: 'template.updated', entityType: 'template', entityId: templateId, before, after: row! });
+    await w.record({ action: 'template.updated', entityType: 'template', entityId: templateId, before, after: { ...row!, ...guard } });
     return row!;
   });
 }

@@ -159,4 +159,13 @@ describe('scanForLeaks', () => {
     expect(scanForLeaks(trace, options).map((f) => f.kind)).toEqual(['stack_trace', 'stack_trace']);
     expect(scanForLeaks('goroutine 17 [running]:\nmain.main()', options).map((f) => f.kind)).toEqual(['stack_trace']);
   });
+
+  it('stays linear on hostile text', () => {
+    const n = 50_000;
+    for (const text of ['a.'.repeat(n / 2), 'a-'.repeat(n / 2), 'a@' + 'a.'.repeat(n / 2), 'f:'.repeat(n / 2), 'File "a '.repeat(n / 8), '-----BEGIN PRIVATE KEY-----'.repeat(n / 27), 'x://a:b'.repeat(n / 7), '::1 '.repeat(n / 4)]) {
+      const started = performance.now();
+      scanForLeaks(text, options);
+      expect(performance.now() - started, text.slice(0, 20)).toBeLessThan(1_000);
+    }
+  });
 });
