@@ -1,7 +1,7 @@
 /**
  * The publication guard's scanner: what in a text about to go public looks like a secret or an
  * internal detail. Pure (no I/O, no config reads); the services and `Query.checkPublication` call
- * it with the same options (`guardOptionsFromEnv`).
+ * it with the same options (`guardOptionsFromEnv`); the console imports its types and labels.
  *
  * It errs towards finding too much inside the formats it knows (an editor can override, and the
  * override is logged) and towards silence outside them: ordinary incident prose (times, regions,
@@ -45,7 +45,7 @@ export const defaultInternalDomains = ['internal', 'local', 'localdomain', 'lan'
 const domainPattern = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** INTERNAL_DOMAINS (comma-separated, e.g. `corp.example,internal`) plus the defaults; malformed entries are ignored. */
-export function guardOptionsFromEnv(env: Record<string, string | undefined> = process.env): GuardOptions {
+export function guardOptionsFromEnv(env: Record<string, string | undefined>): GuardOptions {
   const configured = (env.INTERNAL_DOMAINS ?? '')
     .split(',')
     .map((d) => d.trim().toLowerCase().replace(/^\.+|\.+$/g, ''))

@@ -25,7 +25,7 @@ export const maxFindings = 50;
 
 /** What the guard finds in these texts (the first `maxFindings`), with the configuration of this process (INTERNAL_DOMAINS). */
 export function scanTexts(texts: readonly GuardedText[]): FieldFinding[] {
-  const options = guardOptionsFromEnv();
+  const options = guardOptionsFromEnv(process.env);
   return texts.flatMap(({ field, text }) => (text ? scanForLeaks(text, options).map((f) => ({ field, ...f })) : [])).slice(0, maxFindings);
 }
 

@@ -2,7 +2,7 @@ import { parse, print, validate, type DocumentNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { schema } from '../../schema/index.js';
 import { PageEventsSubscription, StatusPageEventsSubscription } from '../../web/src/graphql/live.js';
-import { ConsoleViewerQuery, SignOutMutation } from '../../web/src/graphql/console.js';
+import { CheckPublicationQuery, ConsoleViewerQuery, SignOutMutation } from '../../web/src/graphql/console.js';
 import { SignInMutation } from '../../web/src/graphql/sign-in.js';
 import { DeploymentSummaryQuery, InternalSummaryQuery, PublicSummaryQuery } from '../../web/src/graphql/summary.js';
 
@@ -20,6 +20,7 @@ describe('web app operations match the schema', () => {
     ['StatusPageEvents', StatusPageEventsSubscription],
     ['ConsoleViewer', ConsoleViewerQuery],
     ['SignOut', SignOutMutation],
+    ['CheckPublication', CheckPublicationQuery],
   ])('%s is a valid operation', (_name, document) => {
     expect(errorsOf(document)).toEqual([]);
   });

@@ -16,6 +16,8 @@ export function useRecordEditor<Row extends { id: string }, Draft extends object
   const draft = reactive(options.blank()) as Draft;
   const formHeading = ref<HTMLElement | null>(null);
   const formError = ref('');
+  /** The last save was refused by the publication guard: the form offers to save anyway (`allowLeakOverride`). */
+  const leakRefused = ref(false);
   /** What was last done, for a polite live region. */
   const saved = ref('');
   const deleteNote = ref('');
@@ -26,6 +28,7 @@ export function useRecordEditor<Row extends { id: string }, Draft extends object
     editing.value = target;
     Object.assign(draft, target === 'new' ? options.blank() : options.draftOf(target));
     formError.value = '';
+    leakRefused.value = false;
     saved.value = '';
     await nextTick();
     formHeading.value?.focus();
@@ -34,12 +37,14 @@ export function useRecordEditor<Row extends { id: string }, Draft extends object
   function close() {
     editing.value = null;
     formError.value = '';
+    leakRefused.value = false;
   }
 
   /** Ends a save: a refusal stays in the form; success closes it, says `done` and refetches. */
   async function finish<Data>(send: () => Promise<MutationOutcome<Data>>, done: string): Promise<Data | undefined> {
     formError.value = '';
     const outcome = await send();
+    leakRefused.value = outcome.code === 'publication/leak_suspected';
     if (!outcome.data) {
       formError.value = outcome.message;
       return undefined;
@@ -74,5 +79,5 @@ export function useRecordEditor<Row extends { id: string }, Draft extends object
     return true;
   }
 
-  return { editing, draft, formHeading, formError, saved, deleteNote, deleting, open, close, finish, finishPatch, destroy };
+  return { editing, draft, formHeading, formError, leakRefused, saved, deleteNote, deleting, open, close, finish, finishPatch, destroy };
 }

@@ -185,9 +185,12 @@ export const IncidentTemplatesQuery: TypedDocumentNode<{ templates: IncidentTemp
   }
 `;
 
-export const CreateIncidentMutation: TypedDocumentNode<{ createIncident: { id: string } }, { input: CreateIncidentInput }> = gql`
-  mutation CreateIncident($input: CreateIncidentInput!) {
-    createIncident(input: $input) {
+/** `allowLeakOverride` on the mutations that publish text: "Publish anyway" after `publication/leak_suspected`. */
+type Override = { allowLeakOverride?: boolean };
+
+export const CreateIncidentMutation: TypedDocumentNode<{ createIncident: { id: string } }, { input: CreateIncidentInput } & Override> = gql`
+  mutation CreateIncident($input: CreateIncidentInput!, $allowLeakOverride: Boolean) {
+    createIncident(input: $input, allowLeakOverride: $allowLeakOverride) {
       id
     }
   }
@@ -371,9 +374,9 @@ export const IncidentMetricsQuery: TypedDocumentNode<{ incident: { id: string; s
   ${incidentMetricsFields}
 `;
 
-export const PostIncidentUpdateMutation: TypedDocumentNode<{ postIncidentUpdate: { id: string } }, { id: string; input: IncidentUpdateInput }> = gql`
-  mutation PostIncidentUpdate($id: ID!, $input: IncidentUpdateInput!) {
-    postIncidentUpdate(id: $id, input: $input) {
+export const PostIncidentUpdateMutation: TypedDocumentNode<{ postIncidentUpdate: { id: string } }, { id: string; input: IncidentUpdateInput } & Override> = gql`
+  mutation PostIncidentUpdate($id: ID!, $input: IncidentUpdateInput!, $allowLeakOverride: Boolean) {
+    postIncidentUpdate(id: $id, input: $input, allowLeakOverride: $allowLeakOverride) {
       ...ConsoleIncidentDetailFields
     }
   }
@@ -382,19 +385,19 @@ export const PostIncidentUpdateMutation: TypedDocumentNode<{ postIncidentUpdate:
 
 export const ResolveIncidentMutation: TypedDocumentNode<
   { resolveIncident: { id: string } },
-  { id: string; input: { message?: string; internalNote?: string } }
+  { id: string; input: { message?: string; internalNote?: string } } & Override
 > = gql`
-  mutation ResolveIncident($id: ID!, $input: ResolveIncidentInput) {
-    resolveIncident(id: $id, input: $input) {
+  mutation ResolveIncident($id: ID!, $input: ResolveIncidentInput, $allowLeakOverride: Boolean) {
+    resolveIncident(id: $id, input: $input, allowLeakOverride: $allowLeakOverride) {
       ...ConsoleIncidentDetailFields
     }
   }
   ${incidentDetailFields}
 `;
 
-export const PublishPostmortemMutation: TypedDocumentNode<{ publishPostmortem: { id: string } }, { id: string; body: string }> = gql`
-  mutation PublishPostmortem($id: ID!, $body: String!) {
-    publishPostmortem(id: $id, input: { body: $body }) {
+export const PublishPostmortemMutation: TypedDocumentNode<{ publishPostmortem: { id: string } }, { id: string; body: string } & Override> = gql`
+  mutation PublishPostmortem($id: ID!, $body: String!, $allowLeakOverride: Boolean) {
+    publishPostmortem(id: $id, input: { body: $body }, allowLeakOverride: $allowLeakOverride) {
       ...ConsoleIncidentDetailFields
     }
   }
@@ -411,9 +414,9 @@ export interface IncidentPatch {
   roles?: { role: IncidentRole; assignee: string }[];
 }
 
-export const UpdateIncidentMutation: TypedDocumentNode<{ updateIncident: { id: string } }, { id: string; patch: IncidentPatch }> = gql`
-  mutation UpdateIncident($id: ID!, $patch: IncidentPatch!) {
-    updateIncident(id: $id, patch: $patch) {
+export const UpdateIncidentMutation: TypedDocumentNode<{ updateIncident: { id: string } }, { id: string; patch: IncidentPatch } & Override> = gql`
+  mutation UpdateIncident($id: ID!, $patch: IncidentPatch!, $allowLeakOverride: Boolean) {
+    updateIncident(id: $id, patch: $patch, allowLeakOverride: $allowLeakOverride) {
       ...ConsoleIncidentDetailFields
     }
   }

@@ -1,4 +1,5 @@
 import { gql, type TypedDocumentNode } from '@urql/core';
+import type { Finding } from '../../../server/domain/publication-guard';
 import type { StaffRole } from '../../../server/domain/vocabulary';
 
 export interface ConsoleViewer {
@@ -33,5 +34,18 @@ export const SignOutMutation: TypedDocumentNode<{ signOut: boolean }, Record<str
 export const SignOutEverywhereMutation: TypedDocumentNode<{ signOutEverywhere: number }, Record<string, never>> = gql`
   mutation SignOutEverywhere {
     signOutEverywhere
+  }
+`;
+
+export type PublicationFinding = Finding;
+
+/** What the publication guard would find in a text about to go public (the console warns as the editor types). */
+export const CheckPublicationQuery: TypedDocumentNode<{ checkPublication: PublicationFinding[] }, { text: string }> = gql`
+  query CheckPublication($text: String!) {
+    checkPublication(text: $text) {
+      kind
+      match
+      index
+    }
   }
 `;

@@ -69,9 +69,9 @@ export interface MaintenanceInput {
 }
 export type MaintenancePatch = Partial<MaintenanceInput>;
 
-export const CreateMaintenanceMutation: TypedDocumentNode<{ createMaintenance: { id: string; status: MaintenanceStatus } }, { input: MaintenanceInput }> = gql`
-  mutation CreateMaintenance($input: MaintenanceInput!) {
-    createMaintenance(input: $input) {
+export const CreateMaintenanceMutation: TypedDocumentNode<{ createMaintenance: { id: string; status: MaintenanceStatus } }, { input: MaintenanceInput; allowLeakOverride?: boolean }> = gql`
+  mutation CreateMaintenance($input: MaintenanceInput!, $allowLeakOverride: Boolean) {
+    createMaintenance(input: $input, allowLeakOverride: $allowLeakOverride) {
       id
       status
     }
@@ -80,10 +80,10 @@ export const CreateMaintenanceMutation: TypedDocumentNode<{ createMaintenance: {
 
 export const UpdateMaintenanceMutation: TypedDocumentNode<
   { updateMaintenance: { id: string; status: MaintenanceStatus } },
-  { id: string; patch: MaintenancePatch }
+  { id: string; patch: MaintenancePatch; allowLeakOverride?: boolean }
 > = gql`
-  mutation UpdateMaintenance($id: ID!, $patch: MaintenancePatch!) {
-    updateMaintenance(id: $id, patch: $patch) {
+  mutation UpdateMaintenance($id: ID!, $patch: MaintenancePatch!, $allowLeakOverride: Boolean) {
+    updateMaintenance(id: $id, patch: $patch, allowLeakOverride: $allowLeakOverride) {
       id
       status
     }

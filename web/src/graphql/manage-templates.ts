@@ -63,17 +63,17 @@ export interface TemplateInput {
 }
 export type TemplatePatch = Partial<TemplateInput>;
 
-export const CreateTemplateMutation: TypedDocumentNode<{ createTemplate: { id: string } }, { input: TemplateInput }> = gql`
-  mutation CreateTemplate($input: TemplateInput!) {
-    createTemplate(input: $input) {
+export const CreateTemplateMutation: TypedDocumentNode<{ createTemplate: { id: string } }, { input: TemplateInput; allowLeakOverride?: boolean }> = gql`
+  mutation CreateTemplate($input: TemplateInput!, $allowLeakOverride: Boolean) {
+    createTemplate(input: $input, allowLeakOverride: $allowLeakOverride) {
       id
     }
   }
 `;
 
-export const UpdateTemplateMutation: TypedDocumentNode<{ updateTemplate: { id: string } }, { id: string; patch: TemplatePatch }> = gql`
-  mutation UpdateTemplate($id: ID!, $patch: TemplatePatch!) {
-    updateTemplate(id: $id, patch: $patch) {
+export const UpdateTemplateMutation: TypedDocumentNode<{ updateTemplate: { id: string } }, { id: string; patch: TemplatePatch; allowLeakOverride?: boolean }> = gql`
+  mutation UpdateTemplate($id: ID!, $patch: TemplatePatch!, $allowLeakOverride: Boolean) {
+    updateTemplate(id: $id, patch: $patch, allowLeakOverride: $allowLeakOverride) {
       id
     }
   }
