@@ -38,6 +38,12 @@ const envSchema = z.object({
    * SIGNIN_LOCKOUT_IP. Only TRUST_PROXY is listed here: the others have their own formats.
    */
   TRUST_PROXY: z.string().regex(/^(true|false|\d+)$/, 'true, false or a number of proxy hops').default('false'),
+  /**
+   * Comma-separated domains whose hostnames the publication guard refuses to publish (e.g.
+   * `corp.example,int.example.net`), on top of its defaults. Read where it is applied, by
+   * `guardOptionsFromEnv` (server/domain/publication-guard.ts); listed here so it is documented.
+   */
+  INTERNAL_DOMAINS: z.string().optional(),
   /** Write the static snapshot here and rewrite it after every public change (server/snapshot/). */
   SNAPSHOT_DIR: z.string().optional(),
   /** The hub's public origin, for the snapshot's links (default http://localhost:PORT). */
