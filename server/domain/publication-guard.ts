@@ -164,17 +164,24 @@ function rulesFor(options: GuardOptions): Rule[] {
 
 /** Everything in `text` that looks like a secret or an internal detail, in text order. */
 export function scanForLeaks(text: string, options: GuardOptions): Finding[] {
-  const taken: [number, number][] = [];
   const findings: Finding[] = [];
+  // covered[i]: the furthest end of a span found by an earlier rule that starts at or before i, so
+  // "inside an earlier finding" is one lookup (a text full of findings stays linear).
+  let covered: Int32Array | null = null;
   for (const rule of rulesFor(options)) {
+    const spans: [number, number][] = [];
     for (const m of text.matchAll(rule.pattern)) {
       const start = m.index;
       const end = start + m[0].length;
       if (rule.accept && !rule.accept(m[0])) continue;
-      if (taken.some(([s, e]) => start >= s && end <= e)) continue;
-      taken.push([start, end]);
+      if (covered && covered[start]! >= end) continue;
+      spans.push([start, end]);
       findings.push({ kind: rule.kind, match: rule.show(m[0]), index: start });
     }
+    if (!spans.length) continue;
+    covered ??= new Int32Array(text.length + 1);
+    for (const [start, end] of spans) covered[start] = Math.max(covered[start]!, end);
+    for (let i = 1; i < covered.length; i++) if (covered[i - 1]! > covered[i]!) covered[i] = covered[i - 1]!;
   }
   return findings.sort((a, b) => a.index - b.index);
 }
