@@ -228,6 +228,7 @@ const IncidentUpdateInput = builder.inputType('IncidentUpdateInput', {
     internalNote: t.string(),
     components: t.field({ type: [AffectedComponentInput], description: 'When given, the complete new set of affected components.' }),
     nextUpdateDueAt: t.field({ type: 'DateTime', description: 'Left out: unchanged; null: cleared.' }),
+    deliverNotifications: t.boolean({ description: "False: posted without telling subscribers (Statuspage's deliver_notifications). Default true." }),
   }),
 });
 
@@ -320,6 +321,7 @@ builder.mutationFields((t) => ({
           internalNote: input.internalNote ?? null,
           components: input.components ? affected(input.components) : undefined,
           nextUpdateDueAt: input.nextUpdateDueAt,
+          deliverNotifications: input.deliverNotifications ?? true,
         },
         publishOptions(allowLeakOverride),
       ),

@@ -42,6 +42,22 @@ export type StaffRole = (typeof staffRoles)[number];
 export const templateKinds = ['incident', 'maintenance'] as const;
 export type TemplateKind = (typeof templateKinds)[number];
 
+/** How a subscriber is reached (issue 11). Only `webhook` has a channel so far (server/notify/channels/). */
+export const channelKinds = ['email', 'webhook', 'slack', 'teams', 'sms'] as const;
+export type ChannelKind = (typeof channelKinds)[number];
+
+/** `pending`: waiting for a double opt-in (email); only `active` subscribers receive anything. */
+export const subscriberStates = ['pending', 'active', 'disabled', 'unsubscribed'] as const;
+export type SubscriberState = (typeof subscriberStates)[number];
+
+/**
+ * One notification to one subscriber: `pending` (due at `next_attempt_at`), `sending` (claimed by a
+ * worker until its lease ends), `sent`, `failed` (will be retried), `dead` (given up),
+ * `superseded` (a newer message about the same incident replaced it before it left: consolidation).
+ */
+export const deliveryStatuses = ['pending', 'sending', 'sent', 'failed', 'dead', 'superseded'] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+
 /** Scopes an API token can hold. `admin` implies every other one. */
 export const tokenScopes = [
   'read:internal',

@@ -201,6 +201,7 @@ export async function listUpdatesOfIncidents(db: Db, viewer: Viewer, incidentIds
       message: incidentUpdates.message,
       createdAt: incidentUpdates.createdAt,
       componentChanges: visibleComponentChanges(viewer),
+      deliverNotifications: incidentUpdates.deliverNotifications,
     })
     .from(incidentUpdates)
     .innerJoin(incidents, eq(incidents.id, incidentUpdates.incidentId))

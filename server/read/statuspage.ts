@@ -189,7 +189,7 @@ export function spIncident(
       affected_components: u.componentChanges.length
         ? u.componentChanges.map((c) => ({ code: c.componentId, name: c.name, old_status: c.from, new_status: c.to }))
         : null,
-      deliver_notifications: true,
+      deliver_notifications: u.deliverNotifications,
     })),
   };
 }

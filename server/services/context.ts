@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { eventLockKey } from '../db/audit-chain.js';
 import type { Db, Tx } from '../db/client.js';
-import { events } from '../db/tables/index.js';
+import { events, notificationOutbox } from '../db/tables/index.js';
+import { outboxFilter } from '../notify/outbox.js';
 import { actorRef, can, type Permission, type Viewer } from '../auth/viewer.js';
 import { forbidden } from '../domain/errors.js';
 import { committedFacts, eventWakeupChannel, type CommitListener, type CommittedEvent, type EventInput } from '../domain/events.js';
@@ -33,13 +34,16 @@ export interface Writer {
 }
 
 /**
- * One transaction = the rows + their event rows. Events are published only after commit,
- * so a rolled-back write publishes nothing.
+ * One transaction = the rows + their event rows + the outbox rows of those that are news for
+ * subscribers (`outboxFilter`). Events are published only after commit, so a rolled-back write
+ * publishes nothing and notifies no one.
  */
 export async function transact<T>(ctx: ServiceContext, work: (writer: Writer) => Promise<T>): Promise<T> {
   const committed: CommittedEvent[] = [];
   const actor = actorRef(ctx.viewer.actor);
+  const notifies = outboxFilter();
   const result = await ctx.db.transaction(async (tx) => {
+    const outbox: number[] = [];
     let locked = false;
     const writer: Writer = {
       tx,
@@ -57,18 +61,27 @@ export async function transact<T>(ctx: ServiceContext, work: (writer: Writer) =>
           .insert(events)
           .values({ pageId: ctx.viewer.page.id, ...actor, ...event, before: event.before ?? null, after: event.after ?? null, createdAt: ctx.eventTime })
           .returning({ seq: events.seq });
-        committed.push({
+        const fact: CommittedEvent = {
           seq: row!.seq,
           pageId: ctx.viewer.page.id,
           action: event.action,
           entityType: event.entityType,
           entityId: event.entityId,
           ...committedFacts(event.before, event.after),
-        });
+        };
+        committed.push(fact);
+        if (notifies(event, fact)) outbox.push(fact.seq);
         return row!.seq;
       },
     };
-    return work(writer);
+    const value = await work(writer);
+    // NOTE: the transactional outbox (server/notify/): the events subscribers may hear of are made
+    // durable with the change itself, in one statement whatever the number of subscribers; the
+    // worker fans them out after commit.
+    if (outbox.length) {
+      await tx.insert(notificationOutbox).values(outbox.map((eventSeq) => ({ eventSeq, pageId: ctx.viewer.page.id, createdAt: ctx.eventTime })));
+    }
+    return value;
   });
   if (committed.length) ctx.onCommit?.(committed.map((e) => e.seq), committed);
   return result;

@@ -112,8 +112,10 @@ const updateInput = inputSchema(
     /** When given, the complete new set of affected components. */
     components: componentList.optional(),
     nextUpdateDueAt: z.date().nullable().optional(),
+    /** Statuspage's `deliver_notifications`: false posts it without telling subscribers. */
+    deliverNotifications: z.boolean(),
   },
-  { internalNote: null },
+  { internalNote: null, deliverNotifications: true },
 );
 
 const patchInput = inputSchema(
@@ -245,7 +247,14 @@ async function insertUpdate(
   w: Writer,
   ctx: ServiceContext,
   incidentId: string,
-  update: { status: IncidentUpdateRow['status']; message: string; internalNote?: string | null; createdAt?: Date; componentChanges?: ComponentChange[] },
+  update: {
+    status: IncidentUpdateRow['status'];
+    message: string;
+    internalNote?: string | null;
+    createdAt?: Date;
+    componentChanges?: ComponentChange[];
+    deliverNotifications?: boolean;
+  },
 ): Promise<IncidentUpdateRow> {
   const [row] = await w.tx
     .insert(incidentUpdates)
@@ -257,6 +266,7 @@ async function insertUpdate(
       createdAt: update.createdAt,
       createdBy: actorRef(ctx.viewer.actor).actorName,
       componentChanges: update.componentChanges ?? [],
+      deliverNotifications: update.deliverNotifications,
     })
     .returning();
   return row!;
@@ -368,7 +378,14 @@ async function postUpdate(
   w: Writer,
   ctx: ServiceContext,
   before: IncidentRow,
-  data: { status: (typeof updateStatuses)[number]; message: string; internalNote: string | null; components?: AffectedInput; nextUpdateDueAt?: Date | null },
+  data: {
+    status: (typeof updateStatuses)[number];
+    message: string;
+    internalNote: string | null;
+    components?: AffectedInput;
+    nextUpdateDueAt?: Date | null;
+    deliverNotifications?: boolean;
+  },
   options: PublishOptions,
 ): Promise<IncidentRecord> {
   // Before any write: a refused message leaves nothing behind.

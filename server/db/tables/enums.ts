@@ -11,3 +11,7 @@ export const maintenanceStatusEnum = pgEnum('maintenance_status', v.maintenanceS
 export const incidentRoleEnum = pgEnum('incident_role', v.incidentRoles);
 export const staffRoleEnum = pgEnum('staff_role', v.staffRoles);
 export const templateKindEnum = pgEnum('template_kind', v.templateKinds);
+export const channelKindEnum = pgEnum('channel_kind', v.channelKinds);
+export const subscriberStateEnum = pgEnum('subscriber_state', v.subscriberStates);
+export const deliveryStatusEnum = pgEnum('delivery_status', v.deliveryStatuses);
+export const subscriberAudienceEnum = pgEnum('subscriber_audience', ['public', 'deployment']);

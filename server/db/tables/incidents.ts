@@ -60,6 +60,8 @@ export const incidentUpdates = pgTable(
      * list through the components their audience can see (server/read/incidents.ts).
      */
     componentChanges: jsonb().$type<ComponentChange[]>().notNull().default([]),
+    /** Statuspage's `deliver_notifications`: false when staff posted it without telling subscribers. */
+    deliverNotifications: boolean().notNull().default(true),
   },
   (t) => [index('incident_updates_incident').on(t.incidentId, t.createdAt)],
 );

@@ -7,3 +7,4 @@ export * from './templates.js';
 export * from './access.js';
 export * from './events.js';
 export * from './uptime.js';
+export * from './notifications.js';
