@@ -235,14 +235,19 @@ async function main(): Promise<void> {
     const bytes = Buffer.from(await sample.arrayBuffer());
     if (sample.status !== 200 || bytes.includes('"errors"')) throw new Error(`public page query failed: ${bytes.toString().slice(0, 500)}`);
     writeFileSync(join(scratch, 'answer.json'), bytes);
+    // The bare servers send the hub's headers too (everything but what Node adds per response), so
+    // the comparison is of the same bytes on the wire, not of a smaller response.
+    const headersOf = (response: Response) => JSON.stringify(Object.fromEntries([...response.headers].filter(([name]) => !['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'].includes(name))));
+    const answerHeaders = headersOf(sample);
     const summary = await fetchWithin(`${hubUrl}/api/v2/summary.json`);
     const summaryBytes = Buffer.from(await summary.arrayBuffer());
     const hasApi = summary.status === 200 && (summary.headers.get('content-type') ?? '').includes('json');
     if (hasApi) writeFileSync(join(scratch, 'summary.json'), summaryBytes);
+    const summaryHeaders = headersOf(summary);
     log(`public page answer ${bytes.byteLength} B; /api/v2/summary.json ${hasApi ? `${summaryBytes.byteLength} B` : 'absent'}`);
 
     const nodePort = await freePort();
-    const bare = await startServer('bare node:http', 'bench/read-servers.ts', ['node', String(nodePort)], { ...process.env, BYTES_FILE: join(scratch, 'answer.json') }, nodePort, '/');
+    const bare = await startServer('bare node:http', 'bench/read-servers.ts', ['node', String(nodePort)], { ...process.env, BYTES_FILE: join(scratch, 'answer.json'), BYTES_HEADERS: answerHeaders }, nodePort, '/');
     const yogaPort = await freePort();
     const yoga = await startServer('bare yoga', 'bench/read-servers.ts', ['yoga', String(yogaPort)], process.env, yogaPort, '/graphql?query=%7Bhello%7D');
 
@@ -262,14 +267,14 @@ async function main(): Promise<void> {
     ];
     if (hasApi) {
       const apiPort = await freePort();
-      const bareApi = await startServer('bare node:http (summary.json bytes)', 'bench/read-servers.ts', ['node', String(apiPort)], { ...process.env, BYTES_FILE: join(scratch, 'summary.json') }, apiPort, '/');
+      const bareApi = await startServer('bare node:http (summary.json bytes)', 'bench/read-servers.ts', ['node', String(apiPort)], { ...process.env, BYTES_FILE: join(scratch, 'summary.json'), BYTES_HEADERS: summaryHeaders }, apiPort, '/');
       phases.push(['bare node:http (summary.json bytes)', () => measured(bareApi.pid!, () => load(`http://${host}:${apiPort}/api/v2/summary.json`))]);
       phases.push(['hub: /api/v2/summary.json', () => measured(hubPid, () => load(`${hubUrl}/api/v2/summary.json`))]);
       // The candidate routers for the HTTP edge (issue 10 §3), each serving the same bytes with the
       // hub's route table registered: what routing alone costs, beside the bare server.
       for (const router of ['find-my-way', 'fastify', 'hono']) {
         const routerPort = await freePort();
-        const server = await startServer(`router ${router}`, 'bench/read-servers.ts', [router, String(routerPort)], { ...process.env, BYTES_FILE: join(scratch, 'summary.json') }, routerPort, '/api/v2/summary.json');
+        const server = await startServer(`router ${router}`, 'bench/read-servers.ts', [router, String(routerPort)], { ...process.env, BYTES_FILE: join(scratch, 'summary.json'), BYTES_HEADERS: summaryHeaders }, routerPort, '/api/v2/summary.json');
         phases.push([`router ${router} (summary.json bytes)`, () => measured(server.pid!, () => load(`http://${host}:${routerPort}/api/v2/summary.json`))]);
       }
     }
