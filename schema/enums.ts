@@ -24,3 +24,6 @@ export const TokenScopeEnum = builder.enumType('TokenScope', {
     { value: v.TokenScope }
   >,
 });
+export const ChannelKindEnum = builder.enumType('ChannelKind', { values: v.channelKinds });
+export const SubscriberStateEnum = builder.enumType('SubscriberState', { values: v.subscriberStates });
+export const DeliveryStatusEnum = builder.enumType('DeliveryStatus', { values: v.deliveryStatuses });

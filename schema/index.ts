@@ -13,6 +13,7 @@ import './template.js';
 import './maintenance.js';
 import './staff.js';
 import './token.js';
+import './subscribers.js';
 import './event.js';
 import './live.js';
 

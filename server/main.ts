@@ -8,6 +8,8 @@ import { seedDemo } from './seed.js';
 import { pages } from './db/tables/index.js';
 import { startMaintenanceTicker } from './workers/maintenance.js';
 import { startSnapshotWriter } from './snapshot/watch.js';
+import { notifyConfigFromEnv } from './notify/config.js';
+import { startNotifier } from './notify/start.js';
 
 const config = loadConfig();
 const logger = pino({ level: config.LOG_LEVEL });
@@ -42,7 +44,10 @@ if (admin?.generatedPassword) {
   console.log(`\n  First admin created: ${admin.email} / ${admin.generatedPassword}\n  (set ADMIN_EMAIL and ADMIN_PASSWORD to choose them)\n`);
 }
 
+// Notifications (server/notify/): in process unless NOTIFY_WORKER=off (then `npm run worker`).
+const notifier = startNotifier(database.db, notifyConfigFromEnv(), snapshotOrigin(config), logger);
 const node = await createNode({
+  afterCommit: () => notifier?.wake(),
   database,
   logger,
   cookieSecure: config.COOKIE_SECURE === 'true',
@@ -72,6 +77,7 @@ async function shutdown(signal: string) {
   // Leave a little of the deadline for the ticker and the database.
   await node.close({ graceMs: Math.max(0, timeoutMs - 500) });
   await maintenanceTicker.stop();
+  await notifier?.stop();
   await snapshots?.stop();
   await database.close();
   process.exit(0);

@@ -42,6 +42,8 @@ export interface NodeOptions {
   pollMs?: number;
   /** Abuse limits over the defaults (server/limits/config.ts; `limitsFromEnv` in production). */
   limits?: LimitsOverride | Limits;
+  /** Told of this node's commits too (the in-process notification worker wakes up). */
+  afterCommit?: CommitListener;
 }
 
 /**
@@ -92,6 +94,7 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
     // This node learns of its own commits at once; the others through NOTIFY or Redis.
     hub.committed(committed);
     for (const w of wakeups) w.published(seqs);
+    options.afterCommit?.(seqs, committed);
   };
 
   const limits = resolveLimits(options.limits);

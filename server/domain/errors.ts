@@ -29,6 +29,7 @@ export const errorCodes = [
   'user/email_taken',
   'user/last_admin',
   'token/not_found',
+  'subscriber/not_found',
   'publication/leak_suspected',
   'input/too_complex',
   'input/too_large',
@@ -50,7 +51,7 @@ export class DomainError extends GraphQLError {
  * The same answer for a row that does not exist and for one the viewer may not see,
  * so an id from another audience or page reveals nothing.
  */
-export function notFound(entity: 'deployment' | 'group' | 'component' | 'incident' | 'maintenance' | 'template' | 'user' | 'token'): DomainError {
+export function notFound(entity: 'deployment' | 'group' | 'component' | 'incident' | 'maintenance' | 'template' | 'user' | 'token' | 'subscriber'): DomainError {
   const label = entity === 'group' ? 'Component group' : entity[0]!.toUpperCase() + entity.slice(1);
   return new DomainError(`${entity}/not_found`, `${label} not found`);
 }

@@ -7,6 +7,7 @@ import type {
   IncidentRow,
   IncidentUpdateRow,
   MaintenanceRow,
+  SubscriberRow,
   TemplateRow,
   UserRow,
 } from '../db/tables/index.js';
@@ -25,7 +26,7 @@ import type { ComponentStatus, IncidentRole, Visibility } from './vocabulary.js'
  * consumer lets what it does not handle pass rather than assume every row is one of these.
  */
 
-export const entityKinds = ['deployment', 'group', 'component', 'incident', 'maintenance', 'template', 'api_token', 'audience_token', 'user'] as const;
+export const entityKinds = ['deployment', 'group', 'component', 'incident', 'maintenance', 'template', 'api_token', 'audience_token', 'user', 'subscriber'] as const;
 export type EntityKind = (typeof entityKinds)[number];
 
 /** The kinds whose rows some audience other than staff may see (server/read/visibility.ts). */
@@ -60,6 +61,9 @@ export interface DetachedScope {
 export type UserRecord = Omit<UserRow, 'passwordHash'>;
 export type ApiTokenRecord = Omit<ApiTokenRow, 'tokenHash'>;
 export type AudienceTokenRecord = Omit<AudienceTokenRow, 'tokenHash'>;
+
+/** Subscribers are logged without their token hashes and signing secrets. */
+export type SubscriberRecord = Omit<SubscriberRow, 'confirmTokenHash' | 'manageTokenHash' | 'signingSecrets'> & { signingSecretCount: number };
 
 /** `before` and `after` of one action; `undefined` where it records none (stored as null). */
 interface Change<Before, After> {
@@ -117,6 +121,12 @@ export interface EventChanges {
   'api_token.revoked': Updated<ApiTokenRecord>;
   'audience_token.created': Created<AudienceTokenRecord>;
   'audience_token.revoked': Updated<AudienceTokenRecord>;
+
+  'subscriber.created': Created<SubscriberRecord>;
+  /** Disabled, enabled again or unsubscribed (`state`), or what it follows. */
+  'subscriber.updated': Updated<SubscriberRecord>;
+  /** A new webhook signing secret; `after.signingSecretCount` says how many still sign. */
+  'subscriber.secret_rotated': Updated<SubscriberRecord>;
 
   'user.created': Created<UserRecord>;
   'user.updated': Change<UserRecord, UserRecord & { passwordChanged?: boolean }>;

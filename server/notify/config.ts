@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+/** The notifier's settings, each with its environment variable (docs/ARCHITECTURE.md, *Notifications*). */
+const notifyEnv = z.object({
+  /** `off`: this process runs no worker (run `npm run worker` elsewhere). */
+  NOTIFY_WORKER: z.enum(['on', 'off']).default('on'),
+  /** Updates to one incident or maintenance within this long become one message. */
+  NOTIFY_CONSOLIDATE_MS: z.coerce.number().int().min(0).default(60_000),
+  /** Messages one subscriber receives in an hour at most; the rest wait (and consolidate). */
+  NOTIFY_MAX_PER_HOUR: z.coerce.number().int().min(1).default(30),
+  /** One webhook attempt's timeout. */
+  NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(20_000),
+  /** Deliver to loopback, private and link-local addresses (tests, closed networks). */
+  NOTIFY_ALLOW_PRIVATE_TARGETS: z.enum(['true', 'false']).default('false'),
+  /** How long a message is retried before it is given up (dead). */
+  NOTIFY_RETRY_FOR_MS: z.coerce.number().int().min(0).default(3 * 24 * 3600_000),
+  /** The first retry's delay; each next one doubles (with jitter), at most 6 hours. */
+  NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Failed deliveries in a row after which a subscriber is disabled. */
+  NOTIFY_DISABLE_AFTER: z.coerce.number().int().min(1).default(20),
+  /** How long a claimed delivery is a worker's before another may take it over (a worker that died). */
+  NOTIFY_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
+  /** How often the worker looks for work when nothing woke it. */
+  NOTIFY_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+  /** Deliveries claimed at once, and sent in parallel at most. */
+  NOTIFY_BATCH: z.coerce.number().int().min(1).default(200),
+  NOTIFY_CONCURRENCY: z.coerce.number().int().min(1).default(32),
+});
+
+export interface NotifyConfig {
+  enabled: boolean;
+  consolidateMs: number;
+  maxPerHour: number;
+  timeoutMs: number;
+  allowPrivateTargets: boolean;
+  retryForMs: number;
+  retryBaseMs: number;
+  disableAfter: number;
+  leaseMs: number;
+  pollMs: number;
+  batch: number;
+  concurrency: number;
+}
+
+export function notifyConfigFromEnv(env: NodeJS.ProcessEnv = process.env): NotifyConfig {
+  const e = notifyEnv.parse(env);
+  return {
+    enabled: e.NOTIFY_WORKER === 'on',
+    consolidateMs: e.NOTIFY_CONSOLIDATE_MS,
+    maxPerHour: e.NOTIFY_MAX_PER_HOUR,
+    timeoutMs: e.NOTIFY_TIMEOUT_MS,
+    allowPrivateTargets: e.NOTIFY_ALLOW_PRIVATE_TARGETS === 'true',
+    retryForMs: e.NOTIFY_RETRY_FOR_MS,
+    retryBaseMs: e.NOTIFY_RETRY_BASE_MS,
+    disableAfter: e.NOTIFY_DISABLE_AFTER,
+    leaseMs: e.NOTIFY_LEASE_MS,
+    pollMs: e.NOTIFY_POLL_MS,
+    batch: e.NOTIFY_BATCH,
+    concurrency: e.NOTIFY_CONCURRENCY,
+  };
+}
+
+/** Exponential backoff with full jitter around the doubling: attempt 1 → ~base, 2 → ~2·base, … at most 6 h. */
+export function retryDelay(config: Pick<NotifyConfig, 'retryBaseMs'>, attempt: number, random = Math.random): number {
+  const exp = Math.min(config.retryBaseMs * 2 ** Math.max(0, attempt - 1), 6 * 3600_000);
+  return Math.round(exp * (0.5 + random()));
+}

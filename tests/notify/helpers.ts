@@ -1,0 +1,99 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { notifyConfigFromEnv, type NotifyConfig } from '../../server/notify/config.js';
+import { webhookChannel } from '../../server/notify/channels/webhook.js';
+import { createNotifyWorker, type NotifyWorker } from '../../server/notify/worker.js';
+import type { Db } from '../../server/db/client.js';
+
+export interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** The status the receiver answered. */
+  status: number;
+}
+
+/** A real local HTTP receiver: records every request; `respond` chooses each answer's status. */
+export interface Receiver {
+  url: string;
+  requests: Received[];
+  respond: (request: { path: string; headers: IncomingHttpHeaders; body: string }) => number;
+  /** Wait until `predicate` holds over the requests (or throw after `timeoutMs`). */
+  waitFor(predicate: (requests: Received[]) => boolean, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startReceiver(): Promise<Receiver> {
+  const receiver: Receiver = {
+    url: '',
+    requests: [],
+    respond: () => 200,
+    async waitFor(predicate, timeoutMs = 15_000) {
+      const until = Date.now() + timeoutMs;
+      while (!predicate(receiver.requests)) {
+        if (Date.now() > until) throw new Error(`receiver: condition not met after ${timeoutMs} ms (${receiver.requests.length} requests)`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const status = receiver.respond({ path: req.url ?? '/', headers: req.headers, body });
+      receiver.requests.push({ path: req.url ?? '/', headers: req.headers, body, status });
+      res.writeHead(status).end();
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const close = receiver.close;
+  receiver.close = () => {
+    server.closeAllConnections();
+    return close();
+  };
+  return receiver;
+}
+
+/** Settings for tests: local receivers allowed, no consolidation wait, quick retries. */
+export function testNotifyConfig(overrides: Record<string, string> = {}): NotifyConfig {
+  return notifyConfigFromEnv({
+    NOTIFY_ALLOW_PRIVATE_TARGETS: 'true',
+    NOTIFY_CONSOLIDATE_MS: '0',
+    NOTIFY_RETRY_BASE_MS: '20',
+    NOTIFY_POLL_MS: '20',
+    NOTIFY_TIMEOUT_MS: '5000',
+    NOTIFY_MAX_PER_HOUR: '1000',
+    ...overrides,
+  });
+}
+
+export function testWorker(db: Db, config: NotifyConfig = testNotifyConfig()): NotifyWorker & { close(): Promise<void> } {
+  const webhook = webhookChannel({ timeoutMs: config.timeoutMs, allowPrivateTargets: config.allowPrivateTargets });
+  const worker = createNotifyWorker({ db, config, origin: 'https://status.test', channels: [webhook] });
+  return {
+    ...worker,
+    async close() {
+      await worker.stop();
+      webhook.close();
+    },
+  };
+}
+
+/** Run the worker until nothing is left to do now. */
+export async function drain(worker: NotifyWorker, rounds = 50): Promise<void> {
+  for (let i = 0; i < rounds; i++) if ((await worker.runOnce()) === 0) return;
+}
+
+export const createSubscriberMutation = /* GraphQL */ `
+  mutation ($input: SubscriberInput!) {
+    createSubscriber(input: $input) {
+      signingSecret
+      manageToken
+      subscriber { id audience channel target state signingSecretCount }
+    }
+  }
+`;
