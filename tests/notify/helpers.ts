@@ -97,3 +97,12 @@ export const createSubscriberMutation = /* GraphQL */ `
     }
   }
 `;
+
+/** Run the worker (retries included) until `done` holds. */
+export async function runUntil(worker: NotifyWorker, done: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > until) throw new Error(`worker: condition not met after ${timeoutMs} ms`);
+    if ((await worker.runOnce()) === 0) await new Promise((r) => setTimeout(r, 20));
+  }
+}
