@@ -18,6 +18,8 @@ export interface Receiver {
   url: string;
   requests: Received[];
   respond: (request: { path: string; headers: IncomingHttpHeaders; body: string }) => number;
+  /** Answer each request this much later (a slow receiver). */
+  delayMs: number;
   /** Wait until `predicate` holds over the requests (or throw after `timeoutMs`). */
   waitFor(predicate: (requests: Received[]) => boolean, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -28,6 +30,7 @@ export async function startReceiver(): Promise<Receiver> {
     url: '',
     requests: [],
     respond: () => 200,
+    delayMs: 0,
     async waitFor(predicate, timeoutMs = 15_000) {
       const until = Date.now() + timeoutMs;
       while (!predicate(receiver.requests)) {
@@ -44,7 +47,8 @@ export async function startReceiver(): Promise<Receiver> {
       const body = Buffer.concat(chunks).toString('utf8');
       const status = receiver.respond({ path: req.url ?? '/', headers: req.headers, body });
       receiver.requests.push({ path: req.url ?? '/', headers: req.headers, body, status });
-      res.writeHead(status).end();
+      if (receiver.delayMs) setTimeout(() => res.writeHead(status).end(), receiver.delayMs);
+      else res.writeHead(status).end();
     });
   });
   server.keepAliveTimeout = 1000;
