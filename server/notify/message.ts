@@ -3,6 +3,7 @@ import type { Db } from '../db/client.js';
 import type { ComponentRow, IncidentRow, MaintenanceRow } from '../db/tables/index.js';
 import type { AudienceEntityKind } from '../domain/events.js';
 import type { ComponentStatus } from '../domain/vocabulary.js';
+import { listGroupsByIds } from '../read/catalog.js';
 import { findVisibleEntity } from '../read/event-visibility.js';
 import { listAffectedComponents, listUpdatesOfIncidents } from '../read/incidents.js';
 import { listMaintenanceComponents } from '../read/maintenance.js';
@@ -43,6 +44,8 @@ export async function renderMessage(db: Db, viewer: Viewer, event: LoggedEvent, 
   const status = await readPageStatus(db, viewer);
   const page = { id: viewer.page.id, status_indicator: status.indicator, status_description: status.description };
   const groupsOf = (rows: ComponentRow[]) => [...new Set(rows.map((c) => c.groupId).filter((g): g is string => g !== null))];
+  // Component rows as `/api/v2/components.json` shows them (with `group_id` when the audience sees the group).
+  const spRows = async (rows: ComponentRow[]) => spComponents(ctx, await listGroupsByIds(db, viewer, groupsOf(rows)), rows).filter((c) => !c.group);
 
   if (kind === 'component') {
     const component = visible as ComponentRow;
@@ -58,7 +61,7 @@ export async function renderMessage(db: Db, viewer: Viewer, event: LoggedEvent, 
           new_status: after?.status ?? component.status,
           component_id: component.id,
         },
-        component: spComponents(ctx, [], [component])[0],
+        component: (await spRows([component]))[0],
       },
       componentIds: [component.id],
       groupIds: groupsOf([component]),
@@ -71,7 +74,7 @@ export async function renderMessage(db: Db, viewer: Viewer, event: LoggedEvent, 
     const [updates, affected] = await Promise.all([listUpdatesOfIncidents(db, viewer, [incident.id]), listAffectedComponents(db, viewer, [incident.id])]);
     const components = affected.map((a) => a.component);
     return {
-      body: { page, incident: spIncident(ctx, incident, updates, components, spComponents(ctx, [], components)) },
+      body: { page, incident: spIncident(ctx, incident, updates, components, await spRows(components)) },
       componentIds: components.map((c) => c.id),
       groupIds: groupsOf(components),
       everyone: incident.pageWide,
@@ -81,7 +84,7 @@ export async function renderMessage(db: Db, viewer: Viewer, event: LoggedEvent, 
   const maintenance = visible as MaintenanceRow;
   const components: ComponentRow[] = await listMaintenanceComponents(db, viewer, [maintenance.id]);
   return {
-    body: { page, incident: spMaintenance(ctx, maintenance, components, spComponents(ctx, [], components)) },
+    body: { page, incident: spMaintenance(ctx, maintenance, components, await spRows(components)) },
     componentIds: components.map((c) => c.id),
     groupIds: groupsOf(components),
     everyone: maintenance.pageWide,
