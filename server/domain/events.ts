@@ -111,6 +111,8 @@ export interface EventChanges {
   'maintenance.started': Updated<MaintenanceRecord>;
   'maintenance.completed': Updated<MaintenanceRecord>;
   'maintenance.cancelled': Updated<MaintenanceRecord>;
+  /** The notifier's reminder before a window (`reminder`: the offset, e.g. `24h`); nothing changed. */
+  'maintenance.reminder': Created<MaintenanceRecord & { reminder: string }>;
   'maintenance.component_detached': Deleted<DetachedScope>;
 
   'template.created': Created<Guarded<TemplateRow>>;

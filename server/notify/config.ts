@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ReminderOffset } from '../services/maintenance-reminders.js';
 
 /** The notifier's settings, each with its environment variable (docs/ARCHITECTURE.md, *Notifications*). */
 const notifyEnv = z.object({
@@ -25,6 +26,11 @@ const notifyEnv = z.object({
   /** Deliveries claimed at once, and sent in parallel at most. */
   NOTIFY_BATCH: z.coerce.number().int().min(1).default(200),
   NOTIFY_CONCURRENCY: z.coerce.number().int().min(1).default(32),
+  /** Reminders before a maintenance window: offsets such as `24h,1h` (`m`, `h`, `d`); empty: none. */
+  NOTIFY_MAINTENANCE_REMINDERS: z
+    .string()
+    .regex(/^(\s*\d+[mhd]\s*(,\s*\d+[mhd]\s*)*)?$/, 'offsets such as 24h,1h')
+    .default('24h,1h'),
 });
 
 export interface NotifyConfig {
@@ -40,6 +46,7 @@ export interface NotifyConfig {
   pollMs: number;
   batch: number;
   concurrency: number;
+  maintenanceReminders: ReminderOffset[];
 }
 
 export function notifyConfigFromEnv(env: NodeJS.ProcessEnv = process.env): NotifyConfig {
@@ -57,6 +64,7 @@ export function notifyConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Notif
     pollMs: e.NOTIFY_POLL_MS,
     batch: e.NOTIFY_BATCH,
     concurrency: e.NOTIFY_CONCURRENCY,
+    maintenanceReminders: parseOffsets(e.NOTIFY_MAINTENANCE_REMINDERS),
   };
 }
 
@@ -64,4 +72,15 @@ export function notifyConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Notif
 export function retryDelay(config: Pick<NotifyConfig, 'retryBaseMs'>, attempt: number, random = Math.random): number {
   const exp = Math.min(config.retryBaseMs * 2 ** Math.max(0, attempt - 1), 6 * 3600_000);
   return Math.round(exp * (0.5 + random()));
+}
+
+const unitMs = { m: 60_000, h: 3600_000, d: 86_400_000 } as const;
+
+/** `24h,1h` → the offsets, each labelled as written. */
+export function parseOffsets(value: string): ReminderOffset[] {
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean)
+    .map((label) => ({ label, ms: Number(label.slice(0, -1)) * unitMs[label.slice(-1) as keyof typeof unitMs] }));
 }

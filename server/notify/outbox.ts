@@ -7,7 +7,8 @@ import type { CommittedEvent, EventAction, EventInput } from '../domain/events.j
  * and whether it can concern an outside audience at all (`mayConcernOutsiders`) are judged here;
  * who may see it is decided by the worker, per audience, with server/read/.
  *
- * A component's status set by hand (`component.updated` with a new status) is news too.
+ * Component changes a maintenance makes (cause `maintenance:<id>`) are not: the maintenance's own
+ * messages tell them. A component's status set by hand (`component.updated` with a new status) is news too.
  * Not news: `incident.backfilled` (history), `incident.resolved` (follows the `update_posted` that
  * resolved, which is the message), edits of wording (`incident.updated`, `maintenance.updated`),
  * deletions, and everything staff-only.
@@ -21,6 +22,7 @@ export const notifiedActions: ReadonlySet<EventAction> = new Set<EventAction>([
   'maintenance.started',
   'maintenance.completed',
   'maintenance.cancelled',
+  'maintenance.reminder',
 ]);
 
 /**
@@ -38,6 +40,8 @@ export function outboxFilter(): (event: EventInput, committed: CommittedEvent) =
       }
     }
     if (event.action === 'component.status_changed' && quietCauses.has(event.after.cause)) return false;
+    // A maintenance taking its components down and back: its own messages (started, completed) say it.
+    if (event.action === 'component.status_changed' && event.after.cause.startsWith('maintenance:')) return false;
     // A component edited by hand: news when its status changed (not its name or description).
     if (event.action === 'component.updated') return event.before.status !== event.after.status && mayConcernOutsiders(committed);
     return notifiedActions.has(event.action) && mayConcernOutsiders(committed);

@@ -1,7 +1,7 @@
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Audience } from '../auth/audience.js';
-import { audienceViewer } from '../auth/viewer.js';
+import { audienceViewer, systemViewer } from '../auth/viewer.js';
 import { queryRows, type Db } from '../db/client.js';
 import {
   deployments,
@@ -15,6 +15,7 @@ import {
   type PageRow,
 } from '../db/tables/index.js';
 import type { ChannelKind } from '../domain/vocabulary.js';
+import { recordMaintenanceReminders } from '../services/maintenance-reminders.js';
 import type { Channel, OutgoingDelivery, SendResult } from './channels/channel.js';
 import { retryDelay, type NotifyConfig } from './config.js';
 import { follows, renderMessage, type LoggedEvent } from './message.js';
@@ -46,13 +47,16 @@ export interface NotifyWorkerOptions {
 export interface NotifyWorker {
   /** Look for work now (after a local commit). */
   wake(): void;
-  /** One fan-out batch and one send batch; how many rows they handled. */
+  /** One fan-out batch and one send batch (and the maintenance reminders every 15 s); how many rows they handled. */
   runOnce(): Promise<number>;
+  /** Record the maintenance reminders due at `now` on every page; how many. */
+  remindMaintenances(now?: Date): Promise<number>;
   start(): void;
   stop(): Promise<void>;
 }
 
 const OUTBOX_BATCH = 20;
+const REMINDER_CHECK_MS = 15_000;
 const INSERT_CHUNK = 500;
 /** Where the per-subscriber unsubscribe link points (the route is to come, docs/API.md). */
 const DOCUMENTATION = 'https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/';
@@ -164,14 +168,23 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
     });
   }
 
-  /** A component whose status changed while a maintenance is in progress on it: no component alert. */
+  /**
+   * A component whose status changed while a maintenance was in progress on it (at the event's
+   * time, not the fan-out's): no component alert.
+   */
   async function inMaintenanceWindow(tx: Db, event: typeof events.$inferSelect): Promise<boolean> {
-    if (event.action !== 'component.status_changed') return false;
+    if (event.action !== 'component.status_changed' && event.action !== 'component.updated') return false;
     const rows = await tx
       .select({ id: maintenances.id })
       .from(maintenanceComponents)
       .innerJoin(maintenances, eq(maintenances.id, maintenanceComponents.maintenanceId))
-      .where(and(eq(maintenanceComponents.componentId, event.entityId), eq(maintenances.status, 'in_progress')))
+      .where(
+        and(
+          eq(maintenanceComponents.componentId, event.entityId),
+          lte(maintenances.startedAt, event.createdAt),
+          or(isNull(maintenances.completedAt), gt(maintenances.completedAt, event.createdAt)),
+        ),
+      )
       .limit(1);
     return rows.length > 0;
   }
@@ -323,8 +336,22 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
     }
   }
 
+  let remindedAt = 0;
+  async function remindMaintenances(now = new Date()): Promise<number> {
+    if (!config.maintenanceReminders.length) return 0;
+    let recorded = 0;
+    for (const page of await db.select().from(pages)) {
+      recorded += await recordMaintenanceReminders({ db, viewer: systemViewer(page, 'notifier') }, config.maintenanceReminders, now);
+    }
+    return recorded;
+  }
+
   async function runOnce(): Promise<number> {
     let handled = 0;
+    if (Date.now() - remindedAt >= REMINDER_CHECK_MS) {
+      remindedAt = Date.now();
+      handled += await remindMaintenances();
+    }
     for (let n = await fanOut(); n > 0; n = await fanOut()) handled += n;
     handled += await send();
     return handled;
@@ -360,6 +387,7 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
       wakeUp?.();
     },
     runOnce,
+    remindMaintenances,
     start() {
       if (!stopped) return;
       stopped = false;
