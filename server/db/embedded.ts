@@ -35,7 +35,7 @@ export function chooseEmbedded(env: { EMBEDDED_DB?: EmbeddedEngine; DATA_DIR?: s
       dataDir: legacy,
       notice:
         `${legacy} holds a PGlite database (the embedded database of earlier statushub versions), so PGlite stays in use; ` +
-        `it keeps the whole database in memory (about 0.8 GB). To move the data to the embedded PostgreSQL, stop the hub and run ` +
+        `it needs several times the memory (about 0.4 GB). To move the data to the embedded PostgreSQL, stop the hub and run ` +
         `\`npm run db:move-to-postgres\`${dir ? ` with DATA_DIR=${dir}` : ''}; set EMBEDDED_DB=pglite to keep PGlite without this notice.`,
     };
   }
@@ -46,7 +46,7 @@ export function chooseEmbedded(env: { EMBEDDED_DB?: EmbeddedEngine; DATA_DIR?: s
     return {
       engine: 'pglite',
       dataDir: dir ?? defaultDataDirs.pglite,
-      notice: `the embedded PostgreSQL cannot run here (${unavailable}), so PGlite is used instead; it needs about 0.8 GB of memory. Set EMBEDDED_DB=pglite to choose it without this notice.`,
+      notice: `the embedded PostgreSQL cannot run here (${unavailable}), so PGlite is used instead; it needs several times the memory (about 0.4 GB). Set EMBEDDED_DB=pglite to choose it without this notice.`,
     };
   }
   return { engine: 'postgres', dataDir };
