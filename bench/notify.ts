@@ -83,7 +83,7 @@ try {
   );
   const withSubscribers = await writeLatencies(`with ${webhooks} subscribers`);
 
-  const config = notifyConfigFromEnv({ NOTIFY_ALLOW_PRIVATE_TARGETS: 'true', NOTIFY_CONSOLIDATE_MS: '0', NOTIFY_POLL_MS: '10', NOTIFY_BATCH: '500', NOTIFY_CONCURRENCY: '64', NOTIFY_MAX_PER_HOUR: '1000000', ...process.env });
+  const config = notifyConfigFromEnv({ NOTIFY_ALLOW_PRIVATE_TARGETS: 'true', NOTIFY_CONSOLIDATE_MS: '0', NOTIFY_POLL_MS: '10', NOTIFY_CONCURRENCY: '64', NOTIFY_MAX_PER_HOUR: '1000000', ...process.env });
   const channel = webhookChannel({ timeoutMs: config.timeoutMs, allowPrivateTargets: true });
   const worker = createNotifyWorker({ db: database.db, config, origin: 'http://localhost:3000', channels: [channel] });
   worker.start();

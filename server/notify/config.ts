@@ -19,12 +19,17 @@ const notifyEnv = z.object({
   NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(0).default(30_000),
   /** Failed deliveries in a row after which a subscriber is disabled. */
   NOTIFY_DISABLE_AFTER: z.coerce.number().int().min(1).default(20),
-  /** How long a claimed delivery is a worker's before another may take it over (a worker that died). */
+  /**
+   * How long a claimed delivery is a worker's before another may take it over (a worker that
+   * died); at least NOTIFY_TIMEOUT_MS + 2 s is used, so a slow receiver is never sent to twice.
+   */
   NOTIFY_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
   /** How often the worker looks for work when nothing woke it. */
   NOTIFY_POLL_MS: z.coerce.number().int().min(10).default(1_000),
-  /** Deliveries claimed at once, and sent in parallel at most. */
-  NOTIFY_BATCH: z.coerce.number().int().min(1).default(200),
+  /**
+   * Deliveries claimed at once, all sent in parallel: each claim's lease starts when its send does,
+   * so a batch is never bigger than what is sent at once.
+   */
   NOTIFY_CONCURRENCY: z.coerce.number().int().min(1).default(32),
   /** Reminders before a maintenance window: offsets such as `24h,1h` (`m`, `h`, `d`); empty: none. */
   NOTIFY_MAINTENANCE_REMINDERS: z
@@ -44,7 +49,6 @@ export interface NotifyConfig {
   disableAfter: number;
   leaseMs: number;
   pollMs: number;
-  batch: number;
   concurrency: number;
   maintenanceReminders: ReminderOffset[];
 }
@@ -60,9 +64,8 @@ export function notifyConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Notif
     retryForMs: e.NOTIFY_RETRY_FOR_MS,
     retryBaseMs: e.NOTIFY_RETRY_BASE_MS,
     disableAfter: e.NOTIFY_DISABLE_AFTER,
-    leaseMs: e.NOTIFY_LEASE_MS,
+    leaseMs: Math.max(e.NOTIFY_LEASE_MS, e.NOTIFY_TIMEOUT_MS + 2_000),
     pollMs: e.NOTIFY_POLL_MS,
-    batch: e.NOTIFY_BATCH,
     concurrency: e.NOTIFY_CONCURRENCY,
     maintenanceReminders: parseOffsets(e.NOTIFY_MAINTENANCE_REMINDERS),
   };

@@ -211,8 +211,13 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
       sql`update notification_deliveries set status = 'sending', attempts = attempts + 1, updated_at = now(),
             locked_until = now() + ${config.leaseMs} * interval '1 millisecond'
           where id in (select id from notification_deliveries
-                       where (status in ('pending', 'failed') and next_attempt_at <= now()) or (status = 'sending' and locked_until < now())
-                       order by next_attempt_at limit ${config.batch} for update skip locked)
+                       where ((status in ('pending', 'failed') and next_attempt_at <= now()) or (status = 'sending' and locked_until < now()))
+                         -- NOTE: repeated from the supersede above: a message may have become due between the two statements.
+                         and not (split_part(topic, ':', 1) in ('incident', 'maintenance') and status <> 'sending' and exists (
+                           select 1 from notification_deliveries n where n.subscriber_id = notification_deliveries.subscriber_id
+                             and n.topic = notification_deliveries.topic and n.event_seq > notification_deliveries.event_seq
+                             and n.status not in ('superseded', 'dead')))
+                       order by next_attempt_at limit ${config.concurrency} for update skip locked)
           returning id, event_seq, subscriber_id, audience_key, idempotency_key, attempts, created_at`,
     );
     if (!claimed.length) return 0;

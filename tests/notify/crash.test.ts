@@ -28,7 +28,7 @@ function spawnWorker(url: string): ChildProcess {
       NOTIFY_CONSOLIDATE_MS: '0',
       NOTIFY_LEASE_MS: '1500',
       NOTIFY_POLL_MS: '50',
-      NOTIFY_BATCH: '100',
+      NOTIFY_TIMEOUT_MS: '1000',
       NOTIFY_CONCURRENCY: '16',
       NOTIFY_MAX_PER_HOUR: '100',
     },

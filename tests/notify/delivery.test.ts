@@ -74,16 +74,16 @@ describe('delivery', () => {
   });
 
   it('consolidates rapid updates to one incident into one message, and caps messages per subscriber per hour', async () => {
-    const worker = testWorker(hub.database.db, testNotifyConfig({ NOTIFY_CONSOLIDATE_MS: '400', NOTIFY_MAX_PER_HOUR: '2' }));
+    const worker = testWorker(hub.database.db, testNotifyConfig({ NOTIFY_CONSOLIDATE_MS: '1500', NOTIFY_MAX_PER_HOUR: '2' }));
     try {
       const component = await catalog.createComponent(hub.system, { name: 'Storm' });
       const storm = await subscribe('/storm', [component.id]);
       const incident = await incidents.createIncident(hub.system, { title: 'Storm', status: 'investigating', impact: 'minor', message: 'One.', components: [{ componentId: component.id, status: 'degraded_performance' }] });
       await incidents.postIncidentUpdate(hub.system, incident.id, { status: 'identified', message: 'Two.' });
       await incidents.postIncidentUpdate(hub.system, incident.id, { status: 'monitoring', message: 'Three.' });
-      // The component status change is sent at once; the incident's three events wait 400 ms and become one.
+      // The component status change is sent at once; the incident's three events wait 1.5 s and become one.
       await runUntil(worker, () => receiver.requests.filter((r) => r.path === '/storm' && JSON.parse(r.body).incident).length === 1);
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 300));
       await drain(worker);
       const incidentMessages = receiver.requests.filter((r) => r.path === '/storm').map((r) => JSON.parse(r.body)).filter((m) => m.incident);
       expect(incidentMessages).toHaveLength(1);
@@ -122,7 +122,7 @@ describe('delivery', () => {
         signingSecrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
       })),
     );
-    const config = testNotifyConfig({ NOTIFY_BATCH: '20', NOTIFY_CONCURRENCY: '8' });
+    const config = testNotifyConfig({ NOTIFY_CONCURRENCY: '8' });
     const a = testWorker(hub.database.db, config);
     const b = testWorker(hub.database.db, config);
     try {

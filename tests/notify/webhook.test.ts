@@ -126,6 +126,21 @@ describe('webhook channel, end to end', () => {
     expect(listed.incident_updates[0]).toMatchObject({ body: 'Silent.', deliver_notifications: false });
   });
 
+  it('gives up an attempt after the timeout, to be retried', async () => {
+    const { webhookChannel } = await import('../../server/notify/channels/webhook.js');
+    const quick = webhookChannel({ timeoutMs: 200, allowPrivateTargets: true });
+    receiver.delayMs = 2000;
+    try {
+      const started = Date.now();
+      const result = await quick.send({ id: 'msg_slow', attempt: 1, subscriberId: 'x', target: `${receiver.url}/slow`, signingSecrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] }, {});
+      expect(result).toMatchObject({ ok: false, retryable: true, disable: false, error: 'timed out after 200 ms' });
+      expect(Date.now() - started).toBeLessThan(1500);
+    } finally {
+      receiver.delayMs = 0;
+      quick.close();
+    }
+  });
+
   it('refuses private targets unless allowed (SSRF)', async () => {
     const { webhookChannel, isPrivateAddress } = await import('../../server/notify/channels/webhook.js');
     for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1']) expect(isPrivateAddress(a), a).toBe(true);

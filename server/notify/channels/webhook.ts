@@ -94,7 +94,7 @@ export function webhookChannel(options: WebhookOptions): Channel & { close(): vo
     return new Promise<SendResult>((resolve) => {
       const request = (secure ? https : http).request(
         url,
-        { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent: secure ? agents.https : agents.http, lookup, timeout: options.timeoutMs },
+        { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent: secure ? agents.https : agents.http, lookup },
         (response) => {
           const status = response.statusCode ?? 0;
           response.resume();
@@ -102,7 +102,9 @@ export function webhookChannel(options: WebhookOptions): Channel & { close(): vo
           response.on('error', () => resolve(resultOf(status)));
         },
       );
-      request.on('timeout', () => request.destroy(Object.assign(new Error(`timed out after ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      // The whole attempt (DNS, connect, answer) within the timeout, not only each idle stretch.
+      const timer = setTimeout(() => request.destroy(Object.assign(new Error(`timed out after ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' })), options.timeoutMs);
+      request.on('close', () => clearTimeout(timer));
       request.on('error', (error: NodeJS.ErrnoException) =>
         resolve({ ok: false, retryable: error.code !== 'EPRIVATE', disable: false, error: error.message.slice(0, 500) }),
       );
