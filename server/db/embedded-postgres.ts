@@ -282,11 +282,19 @@ function readFileSafe(file: string): string {
   }
 }
 
-/** initdb into a scratch directory beside `dataDir`, then rename: a half-made directory is never taken for a database. */
+/**
+ * initdb into a scratch directory beside `dataDir`, then rename, so a half-made directory is never
+ * taken for a database; into `dataDir` itself when it exists empty (a mounted volume cannot be
+ * replaced), where the marker, written last, tells a finished database from a half-made one.
+ */
 async function initialise(bins: Binaries, user: RunAs, dataDir: string, onLog: (line: string) => void): Promise<void> {
-  const scratch = `${dataDir}.initdb-${process.pid}`;
-  rmSync(scratch, { recursive: true, force: true });
-  mkdirSync(scratch, { mode: 0o700 });
+  const inPlace = existsSync(dataDir);
+  const scratch = inPlace ? dataDir : `${dataDir}.initdb-${process.pid}`;
+  if (!inPlace) {
+    rmSync(scratch, { recursive: true, force: true });
+    mkdirSync(scratch, { mode: 0o700 });
+  }
+  chmodSync(scratch, 0o700);
   if (user.uid !== undefined) chownSync(scratch, user.uid, user.gid!);
   const args = ['-D', scratch, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--locale-provider=builtin', '--builtin-locale=C.UTF-8', '--no-instructions'];
   const output = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
@@ -298,11 +306,11 @@ async function initialise(bins: Binaries, user: RunAs, dataDir: string, onLog: (
     child.once('close', (code) => resolve({ code, text }));
   });
   if (output.code !== 0) {
-    rmSync(scratch, { recursive: true, force: true });
+    if (!inPlace) rmSync(scratch, { recursive: true, force: true });
     throw new Error(`initdb failed (${output.code}):\n${output.text}`);
   }
   writeFileSync(path.join(scratch, embeddedMarker), 'PostgreSQL data directory of statushub (server/db/embedded-postgres.ts)\n');
-  renameSync(scratch, dataDir);
+  if (!inPlace) renameSync(scratch, dataDir);
   onLog(`created an embedded PostgreSQL database in ${dataDir}`);
 }
 
@@ -340,7 +348,6 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (holdsPgliteDatabase(dataDir)) throw new Error(`${dataDir} holds a PGlite database, not the embedded PostgreSQL (EMBEDDED_DB=pglite opens it)`);
     if (!holdsEmbeddedPostgres(dataDir)) throw new Error(`${dataDir} is not empty and holds no database: choose another DATA_DIR`);
   } else {
-    rmSync(dataDir, { recursive: true, force: true });
     await initialise(bins, user, dataDir, onLog);
   }
   await clearLeftovers(dataDir, onLog);
