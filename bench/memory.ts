@@ -21,16 +21,21 @@
  * connection), the watchdog shell, tsx's esbuild service. For `postgres` the server is not the
  * hub's: its backends serving the hub's database are shown apart.
  *
- * Then the hub stops, a year of history is written into its database (below) and the same is
- * measured again after a restart. The year: 15 more components (a public group) created a year
- * ago; a status change every INTERVAL minutes, round-robin (each component leaves operational and
- * comes back INTERVAL minutes later, in turn: at the default 5 minutes, 105,120 status events, each
- * component every 2.5 h); an incident a week (52, backfilled through the services with four
+ * Then a year of history is written into the hub's database and the same is measured again: where
+ * the database can have a second client (PostgreSQL, embedded or not) beside the running hub, and
+ * again after a restart; PGlite (one process) with the hub stopped, then after a restart. The
+ * year: 15 more components (a public group) created a year ago; a status change every INTERVAL
+ * minutes, round-robin (each component in turn leaves operational and comes back INTERVAL minutes
+ * later: at the default 5 minutes, about 105,100 status events, each component out for 5 minutes
+ * every 2.5 hours; `--interval 0.3333`, about 1.58 million, out for 20 s every 10 minutes); an
+ * incident a week (52, backfilled through the services with four
  * updates and an affected component). Status events are inserted with SQL mirroring what the
  * services write (the component row as `before`/`after`), so the audit chain and the uptime rollup
  * triggers run for every row; the audit chain is verified afterwards.
  *
  *   npm run bench:memory -- [--modes embedded,pglite,postgres] [--interval 5] [--warmup 20] [--settle 30]
+ *
+ * About 10 minutes for the three modes here (a shared 2-core machine); results in bench/results/memory-*.json.
  */
 import { mkdtempSync, chmodSync, readdirSync, readFileSync, lstatSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
