@@ -23,7 +23,7 @@ const database = await openDatabase({
   embedded: embedded?.engine,
   dataDir: embedded?.dataDir,
   embeddedSettings: parseSettings(config.EMBEDDED_POSTGRES_SETTINGS),
-  onEmbeddedLog: (line) => logger.warn({ postgres: line }, 'embedded PostgreSQL'),
+  onEmbeddedLog: (line, level) => logger[level]({ postgres: line }, 'embedded PostgreSQL'),
 });
 logger.info({ storage: embedded ? `embedded ${embedded.engine}` : 'postgres', dataDir: embedded?.dataDir }, 'database ready');
 // The hub cannot go on without its database: exit, so whatever supervises it starts both again.

@@ -47,7 +47,7 @@ export interface DatabaseOptions {
   /** Extra settings for the embedded PostgreSQL (`name=value`). */
   embeddedSettings?: string[];
   /** The embedded PostgreSQL's warnings and errors. */
-  onEmbeddedLog?: (line: string) => void;
+  onEmbeddedLog?: (line: string, level: 'info' | 'warn') => void;
   poolSize?: number;
 }
 

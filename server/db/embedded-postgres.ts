@@ -42,8 +42,8 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   /** Extra `name=value` settings, after (and so over) `smallServerSettings`. */
   settings?: string[];
-  /** PostgreSQL's log lines (its stderr): warnings, errors. */
-  onLog?: (line: string) => void;
+  /** What happens to the server (`info`: created; `warn`: leftovers cleared, PostgreSQL's own warnings, errors, crash recovery). */
+  onLog?: (line: string, level: 'info' | 'warn') => void;
   /** How long to wait for the server to accept connections (crash recovery included). */
   startTimeoutMs?: number;
 }
@@ -245,7 +245,7 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
  * behind (stopped); a stale `postmaster.pid` naming another program is removed. PostgreSQL
  * itself replaces a `postmaster.pid` whose process is gone.
  */
-async function clearLeftovers(dataDir: string, onLog: (line: string) => void): Promise<void> {
+async function clearLeftovers(dataDir: string, onLog: (line: string, level: 'info' | 'warn') => void): Promise<void> {
   const running = readPidFile(dataDir);
   if (!running || !alive(running.pid)) return;
   const command = commandOf(running.pid);
@@ -253,7 +253,7 @@ async function clearLeftovers(dataDir: string, onLog: (line: string) => void): P
   // (another program, another PostgreSQL) has a reused PID, and is left alone.
   if (command === null) throw new Error(`${dataDir}/postmaster.pid names PID ${running.pid}, which runs but cannot be identified: stop it, or remove the file if it is not PostgreSQL`);
   if (!command.includes(`-D ${dataDir} `)) {
-    onLog(`removing a stale postmaster.pid: PID ${running.pid} is now another program (${command.slice(0, 80)})`);
+    onLog(`removing a stale postmaster.pid: PID ${running.pid} is now another program (${command.slice(0, 80)})`, 'warn');
     rmSync(path.join(dataDir, 'postmaster.pid'), { force: true });
     return;
   }
@@ -261,7 +261,7 @@ async function clearLeftovers(dataDir: string, onLog: (line: string) => void): P
   if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
     throw new Error(`the embedded PostgreSQL in ${dataDir} is in use by another statushub (PID ${owner}, postmaster PID ${running.pid})`);
   }
-  onLog(`stopping PostgreSQL (PID ${running.pid}) left running on ${dataDir} by a hub that has gone`);
+  onLog(`stopping PostgreSQL (PID ${running.pid}) left running on ${dataDir} by a hub that has gone`, 'warn');
   // SIGINT: fast shutdown; SIGQUIT: immediate (crash recovery at the next start); SIGKILL last.
   for (const [signal, ms] of [['SIGINT', 30_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]] as const) {
     try {
@@ -287,7 +287,7 @@ function readFileSafe(file: string): string {
  * taken for a database; into `dataDir` itself when it exists empty (a mounted volume cannot be
  * replaced), where the marker, written last, tells a finished database from a half-made one.
  */
-async function initialise(bins: Binaries, user: RunAs, dataDir: string, onLog: (line: string) => void): Promise<void> {
+async function initialise(bins: Binaries, user: RunAs, dataDir: string, onLog: (line: string, level: 'info' | 'warn') => void): Promise<void> {
   const inPlace = existsSync(dataDir);
   const scratch = inPlace ? dataDir : `${dataDir}.initdb-${process.pid}`;
   if (!inPlace) {
@@ -311,7 +311,7 @@ async function initialise(bins: Binaries, user: RunAs, dataDir: string, onLog: (
   }
   writeFileSync(path.join(scratch, embeddedMarker), 'PostgreSQL data directory of statushub (server/db/embedded-postgres.ts)\n');
   if (!inPlace) renameSync(scratch, dataDir);
-  onLog(`created an embedded PostgreSQL database in ${dataDir}`);
+  onLog(`created an embedded PostgreSQL database in ${dataDir}`, 'info');
 }
 
 /**
@@ -388,7 +388,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     stderrTail = parts.pop()!;
     for (const line of parts) {
       remember(line);
-      if (/\b(WARNING|ERROR|FATAL|PANIC):/.test(line) || /database system was (interrupted|not properly shut down)|redo (starts|done)/.test(line)) onLog(line);
+      if (/\b(WARNING|ERROR|FATAL|PANIC):/.test(line) || /database system was (interrupted|not properly shut down)|redo (starts|done)/.test(line)) onLog(line, 'warn');
     }
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
