@@ -16,6 +16,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { Collector, maxSeq, startTestNode, subscribeSse, subscribeWs, waitUntil, type TestNode } from '../helpers/live.js';
 import { statuspageEndpoints } from '../../server/http/statuspage-api.js';
 import { widestSelection } from '../helpers/schema-documents.js';
+import * as subscribers from '../../server/services/subscribers.js';
+import { drain, startReceiver, testWorker, type Receiver } from '../notify/helpers.js';
 
 /**
  * The one promise, tested across change. fast-check generates random sequences of staff
@@ -27,6 +29,9 @@ import { widestSelection } from '../helpers/schema-documents.js';
  * in server/read/visibility.ts) says which markers each audience may see. No audience may see a
  * marker outside its set, and staff must see every current marker, so the test cannot pass by
  * seeing nothing. A stream whose access was taken away must end, and receive nothing after.
+ * Notifications are viewers too: a webhook subscriber per audience (public, A, B) on a local
+ * receiver, the notifier run after every step; each must get the step's tick and nothing else of
+ * another audience's.
  *
  * Each run gets a page (tenant) of its own on one database and node. MODEL_RUNS and MODEL_STEPS
  * raise the counts; a failure prints its seed and path (FC_SEED / FC_PATH replay it).
@@ -85,9 +90,13 @@ let node: TestNode;
 let pageCount = 0;
 let operations = 0;
 let checks = 0;
+let receiver: Receiver;
+let notifier: ReturnType<typeof testWorker>;
 
 beforeAll(async () => {
   database = await createTestDatabase();
+  receiver = await startReceiver();
+  notifier = testWorker(database.db);
   // The limits have tests of their own; here the widest documents must get through.
   const wide = { depth: 30, aliases: 10_000, tokens: 1_000_000, cost: 100_000_000, directives: 1_000 };
   const rate = { points: 1_000_000, seconds: 1 };
@@ -96,6 +105,8 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  await notifier?.close();
+  await receiver?.close();
   await node?.close();
   await database?.destroy();
 });
@@ -113,6 +124,8 @@ class World {
   sessionCookie = '';
   userId = '';
   tickId = '';
+  /** Webhook messages already checked, per audience. */
+  notified: Record<Exclude<Audience, 'internal'>, number> = { public: 0, A: 0, B: 0 };
 
   private constructor(
     readonly page: PageRow,
@@ -164,6 +177,10 @@ class World {
     this.readToken.internal = await this.mintApiToken();
     await this.newBToken();
     await this.newApiToken();
+    for (const audience of ['public', 'A', 'B'] as const) {
+      const key = audience === 'public' ? 'public' : `deployment:dep-${audience.toLowerCase()}`;
+      await subscribers.createSubscriber(ctx, { audience: key, channel: 'webhook', target: `${receiver.url}/${this.page.slug}/${audience}` });
+    }
     const user = await staff.createUser(ctx, { email: `model-${pageCount}@example.com`, name: 'Model staff', role: 'viewer', password: 'model password 1' });
     this.userId = user.id;
     await this.newSession();
@@ -295,6 +312,16 @@ class World {
       const fresh = collector.results.slice(stream.checked);
       stream.checked = collector.results.length;
       this.expectOnly(JSON.stringify(fresh), stream.audience, `${step}: ${collector.label}`);
+    }
+    // The notifier, after the step and its tick: every subscriber hears of the tick (a public
+    // component), and of nothing its audience may not see.
+    await drain(notifier);
+    for (const audience of ['public', 'A', 'B'] as const) {
+      const mine = receiver.requests.filter((r) => r.path === `/${this.page.slug}/${audience}`);
+      const fresh = mine.slice(this.notified[audience]);
+      this.notified[audience] = mine.length;
+      expect(fresh.some((r) => r.body.includes(this.tickId)), `${step}: webhook as ${audience} got the tick`).toBe(true);
+      this.expectOnly(fresh.map((r) => r.body).join('\n'), audience, `${step}: webhook as ${audience}`);
     }
     // Replace what ended, so every audience is watched through every step.
     for (const stream of this.streams.filter((s) => s.revokedAt !== undefined)) {
