@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
+import { emailChannel } from './channels/email.js';
 import { webhookChannel } from './channels/webhook.js';
+import { emailConfigFromEnv } from './email-config.js';
 import type { NotifyConfig } from './config.js';
 import { createNotifyWorker, type NotifyWorker } from './worker.js';
 
@@ -8,13 +10,16 @@ import { createNotifyWorker, type NotifyWorker } from './worker.js';
 export function startNotifier(db: Db, config: NotifyConfig, origin: string, logger?: Pick<Logger, 'warn' | 'error' | 'info'>): (NotifyWorker & { stop(): Promise<void> }) | null {
   if (!config.enabled) return null;
   const webhook = webhookChannel({ timeoutMs: config.timeoutMs, allowPrivateTargets: config.allowPrivateTargets });
-  const worker = createNotifyWorker({ db, config, origin, channels: [webhook], logger });
+  const emailConfig = emailConfigFromEnv();
+  const email = emailConfig ? emailChannel(emailConfig) : null;
+  const worker = createNotifyWorker({ db, config, origin, channels: [webhook, ...(email ? [email] : [])], logger });
   worker.start();
   return {
     ...worker,
     async stop() {
       await worker.stop();
       webhook.close();
+      email?.close();
     },
   };
 }

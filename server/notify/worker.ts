@@ -18,6 +18,7 @@ import type { ChannelKind } from '../domain/vocabulary.js';
 import { recordMaintenanceReminders } from '../services/maintenance-reminders.js';
 import type { Channel, OutgoingDelivery, SendResult } from './channels/channel.js';
 import { retryDelay, type NotifyConfig } from './config.js';
+import { newLinkToken, subscriptionLinks } from './links.js';
 import { follows, renderMessage, type LoggedEvent } from './message.js';
 
 /**
@@ -235,6 +236,11 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
         .groupBy(notificationDeliveries.subscriberId),
     ]);
     const subscriberById = new Map(subscriberRows.map((s) => [s.id, s]));
+    // Email names its page (and wears its accent colour).
+    const emailPageIds = [...new Set(subscriberRows.filter((s) => s.channel === 'email').map((s) => s.pageId))];
+    const emailPages = new Map(
+      (emailPageIds.length ? await db.select({ id: pages.id, name: pages.name, branding: pages.branding }).from(pages).where(inArray(pages.id, emailPageIds)) : []).map((p) => [p.id, p]),
+    );
     const payloadsBySeq = new Map(outboxRows.map((o) => [o.eventSeq, o.payloads ?? {}]));
     const sentThisHour = new Map(recent.map((r) => [r.subscriberId, Number(r.n)]));
 
@@ -263,9 +269,18 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
         meta: { unsubscribe: `${options.origin}/api/v2/subscribers/${subscriber.id}/unsubscribe`, documentation: DOCUMENTATION },
         ...(body as Record<string, unknown>),
       };
+      const emailPage = subscriber.channel === 'email' ? emailPages.get(subscriber.pageId) : undefined;
       work.push(async () => {
         let result: SendResult;
         try {
+          if (emailPage) {
+            // A fresh link token per attempt, stored hashed on the delivery (the links of a message
+            // that never arrived need not work).
+            const token = newLinkToken('manage');
+            await db.update(notificationDeliveries).set({ linkTokenHash: token.hash }).where(eq(notificationDeliveries.id, d.id));
+            const links = subscriptionLinks(options.origin, token.value);
+            delivery.email = { pageName: emailPage.name, accentColor: emailPage.branding.accentColor, manageUrl: links.manageUrl, unsubscribeUrl: links.unsubscribeUrl };
+          }
           result = await channel.send(delivery, message);
         } catch (error) {
           result = { ok: false, retryable: true, disable: false, error: error instanceof Error ? error.message : String(error) };

@@ -40,7 +40,11 @@ export const subscribers = pgTable(
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('subscribers_page_state').on(t.pageId, t.state)],
+  (t) => [
+    index('subscribers_page_state').on(t.pageId, t.state),
+    index('subscribers_confirm_token').on(t.confirmTokenHash).where(sql`${t.confirmTokenHash} is not null`),
+    index('subscribers_manage_token').on(t.manageTokenHash).where(sql`${t.manageTokenHash} is not null`),
+  ],
 );
 
 /**
@@ -83,6 +87,8 @@ export const notificationDeliveries = pgTable(
     /** While `sending`: when another worker may take it over (the sender died). */
     lockedUntil: timestamp({ withTimezone: true }),
     lastError: text(),
+    /** Email: sha256 of the manage/unsubscribe token in this message's links (minted at each attempt). */
+    linkTokenHash: text(),
     responseCode: integer(),
     sentAt: timestamp({ withTimezone: true }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
@@ -95,6 +101,7 @@ export const notificationDeliveries = pgTable(
       .where(sql`${t.status} in ('pending', 'failed', 'sending')`),
     index('notification_deliveries_subscriber_topic').on(t.subscriberId, t.topic, t.eventSeq),
     index('notification_deliveries_page_created').on(t.pageId, t.createdAt),
+    index('notification_deliveries_link_token').on(t.linkTokenHash).where(sql`${t.linkTokenHash} is not null`),
   ],
 );
 

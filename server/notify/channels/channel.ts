@@ -19,6 +19,8 @@ export interface OutgoingDelivery {
   target: string;
   /** Webhook signing secrets, newest first (several during a rotation). */
   signingSecrets: string[];
+  /** Email: the page and the subscriber's manage and unsubscribe links (server/notify/channels/email.ts). */
+  email?: import('./email.js').EmailContext;
 }
 
 /** The message: the audience's view of what changed, shaped like Statuspage's webhook body. */

@@ -1,0 +1,4 @@
+ALTER TABLE "notification_deliveries" ADD COLUMN "link_token_hash" text;--> statement-breakpoint
+CREATE INDEX "notification_deliveries_link_token" ON "notification_deliveries" USING btree ("link_token_hash") WHERE "notification_deliveries"."link_token_hash" is not null;--> statement-breakpoint
+CREATE INDEX "subscribers_confirm_token" ON "subscribers" USING btree ("confirm_token_hash") WHERE "subscribers"."confirm_token_hash" is not null;--> statement-breakpoint
+CREATE INDEX "subscribers_manage_token" ON "subscribers" USING btree ("manage_token_hash") WHERE "subscribers"."manage_token_hash" is not null;
