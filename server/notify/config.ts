@@ -36,6 +36,11 @@ const notifyEnv = z.object({
     .string()
     .regex(/^(\s*\d+[mhd]\s*(,\s*\d+[mhd]\s*)*)?$/, 'offsets such as 24h,1h')
     .default('24h,1h'),
+  /** SMS through a Twilio-style Messages API: its base URL, account SID, auth token and sending number; SMS is off unless the last three are set. */
+  SMS_PROVIDER_URL: z.url({ protocol: /^https?$/ }).default('https://api.twilio.com'),
+  SMS_ACCOUNT_SID: z.string().optional(),
+  SMS_AUTH_TOKEN: z.string().optional(),
+  SMS_FROM: z.string().optional(),
 });
 
 export interface NotifyConfig {
@@ -51,6 +56,8 @@ export interface NotifyConfig {
   pollMs: number;
   concurrency: number;
   maintenanceReminders: ReminderOffset[];
+  /** The SMS provider; null when SMS is not configured (no `sms` channel then). */
+  sms: { baseUrl: string; accountSid: string; authToken: string; from: string } | null;
 }
 
 export function notifyConfigFromEnv(env: NodeJS.ProcessEnv = process.env): NotifyConfig {
@@ -68,6 +75,10 @@ export function notifyConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Notif
     pollMs: e.NOTIFY_POLL_MS,
     concurrency: e.NOTIFY_CONCURRENCY,
     maintenanceReminders: parseOffsets(e.NOTIFY_MAINTENANCE_REMINDERS),
+    sms:
+      e.SMS_ACCOUNT_SID && e.SMS_AUTH_TOKEN && e.SMS_FROM
+        ? { baseUrl: e.SMS_PROVIDER_URL, accountSid: e.SMS_ACCOUNT_SID, authToken: e.SMS_AUTH_TOKEN, from: e.SMS_FROM }
+        : null,
   };
 }
 

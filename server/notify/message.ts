@@ -7,7 +7,7 @@ import { listGroupsByIds } from '../read/catalog.js';
 import { findVisibleEntity } from '../read/event-visibility.js';
 import { listAffectedComponents, listUpdatesOfIncidents } from '../read/incidents.js';
 import { listMaintenanceComponents } from '../read/maintenance.js';
-import { spComponents, spIncident, spMaintenance, type SpContext } from '../read/statuspage.js';
+import { spComponents, spIncident, spMaintenance, spPage, type SpContext } from '../read/statuspage.js';
 import { readPageStatus } from '../read/summary.js';
 
 /**
@@ -42,7 +42,9 @@ export async function renderMessage(db: Db, viewer: Viewer, event: LoggedEvent, 
   if (!visible) return null;
   const ctx: SpContext = { page: viewer.page, origin, deploymentSlug: viewer.audience.kind === 'deployment' ? viewer.audience.slug : null };
   const status = await readPageStatus(db, viewer);
-  const page = { id: viewer.page.id, status_indicator: status.indicator, status_description: status.description };
+  // `name` and `url` (the audience's page) are statushub's additions to Statuspage's `page`: chat and SMS messages name and link it.
+  const { name, url } = spPage(ctx, event.createdAt);
+  const page = { id: viewer.page.id, name, url, status_indicator: status.indicator, status_description: status.description };
   const groupsOf = (rows: ComponentRow[]) => [...new Set(rows.map((c) => c.groupId).filter((g): g is string => g !== null))];
   // Component rows as `/api/v2/components.json` shows them (with `group_id` when the audience sees the group).
   const spRows = async (rows: ComponentRow[]) => spComponents(ctx, await listGroupsByIds(db, viewer, groupsOf(rows)), rows).filter((c) => !c.group);

@@ -32,10 +32,20 @@ const subscriberInput = inputSchema(
   { componentIds: [], groupIds: [] },
 );
 
+/**
+ * Slack and Teams hooks: an https URL (any host: the SSRF guard checks where it leads at send
+ * time), or http to a loopback host for local testing (refused at send time unless
+ * NOTIFY_ALLOW_PRIVATE_TARGETS).
+ */
+const chatHook = text.url.refine((value) => {
+  const url = URL.parse(value);
+  return !url || url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}, 'must be an https URL');
+
 const targetOf: Record<(typeof channelKinds)[number], z.ZodType<string>> = {
   webhook: text.url,
-  slack: text.url,
-  teams: text.url,
+  slack: chatHook,
+  teams: chatHook,
   email: z.email({ error: 'must be an email address' }),
   sms: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be a phone number in E.164 form (+15551234567)'),
 };

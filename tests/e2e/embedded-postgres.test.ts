@@ -157,6 +157,9 @@ describe.skipIf(unavailable)(`the embedded PostgreSQL${unavailable ? ` (skipped:
     const watchdog = childrenOf(hubPid).filter((p) => commandOf(p).includes('statushub-postgres'));
     expect(watchdog).toHaveLength(1);
     const shells = [watchdog[0]!, ...childrenOf(watchdog[0]!).filter((p) => p !== pid)];
+    // Frozen first, then killed: none of them can react to another's death in between (the hub to
+    // its watchdog's exit, the guard to the hub's pipe closing), which would stop PostgreSQL.
+    for (const p of [...shells, hubPid]) process.kill(p, 'SIGSTOP');
     for (const p of [...shells, hubPid]) process.kill(p, 'SIGKILL');
     await sleep(1_000);
     expect(alive(pid), 'the orphan should still run').toBe(true);

@@ -58,7 +58,7 @@ describe('webhook channel, end to end', () => {
     }
     const incidentMessage = JSON.parse(receiver.requests.find((x) => JSON.parse(x.body).incident)!.body);
     expect(incidentMessage.meta).toEqual({ unsubscribe: `https://status.test/api/v2/subscribers/${subscriberId}/unsubscribe`, documentation: expect.stringMatching(/^https:/) });
-    expect(incidentMessage.page).toEqual({ id: hub.page.id, status_indicator: 'major', status_description: 'Partial System Outage' });
+    expect(incidentMessage.page).toEqual({ id: hub.page.id, name: hub.page.name, url: 'https://status.test/', status_indicator: 'major', status_description: 'Partial System Outage' });
     expect(incidentMessage.incident).toMatchObject({ id: incident.id, name: 'Elevated errors', status: 'investigating', impact: 'minor' });
     expect(incidentMessage.incident.incident_updates).toHaveLength(1);
     expect(incidentMessage.incident.incident_updates[0]).toMatchObject({ body: 'We are looking into it.', deliver_notifications: true });

@@ -1,0 +1,56 @@
+import type { Channel, NotificationMessage, OutgoingDelivery } from './channel.js';
+import { guardedHttp, isFailure, type GuardedHttpOptions } from './http.js';
+import { chatResult, clip, summarize, type MessageSummary } from './summary.js';
+
+/**
+ * Microsoft Teams through an incoming webhook or a Workflows ("When a Teams webhook request is
+ * received") URL: a message with one Adaptive Card 1.4 — the page and its overall status (coloured
+ * by the indicator), the incident with its latest update or the component change, the time, and an
+ * `Action.OpenUrl` to the page. Same answers as Slack: 2xx (Workflows answer 202) delivered,
+ * 404/410 disable, 429 and 5xx retried. The delivery's key goes as `idempotency-key`.
+ */
+
+export const teamsColor: Record<string, string> = { none: 'Good', minor: 'Warning', major: 'Attention', critical: 'Attention', maintenance: 'Accent' };
+
+export function teamsMessage(s: MessageSummary): Record<string, unknown> {
+  const body: Record<string, unknown>[] = [
+    { type: 'TextBlock', text: clip(s.pageName, 200), size: 'Medium', weight: 'Bolder', wrap: true },
+    { type: 'TextBlock', text: s.statusDescription, color: teamsColor[s.indicator] ?? 'Default', weight: 'Bolder', spacing: 'None', wrap: true },
+    { type: 'TextBlock', text: clip(s.kind === 'incident' ? `${s.title} — ${s.state}` : `${s.title}: ${s.state}`, 500), weight: 'Bolder', wrap: true },
+  ];
+  if (s.text) body.push({ type: 'TextBlock', text: clip(s.text, 2000, true), wrap: true });
+  if (s.kind === 'incident' && s.components.length) body.push({ type: 'FactSet', facts: s.components.slice(0, 20).map((c) => ({ title: clip(c.name, 100), value: c.status })) });
+  // Adaptive Cards format `{{DATE(…)}}` and `{{TIME(…)}}` in the reader's time zone (RFC 3339, no milliseconds).
+  const at = new Date(s.at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  body.push({ type: 'TextBlock', text: `{{DATE(${at}, SHORT)}} {{TIME(${at})}}`, isSubtle: true, size: 'Small', wrap: true });
+  return {
+    type: 'message',
+    summary: clip(`${s.pageName}: ${s.title}: ${s.state}`, 200),
+    attachments: [
+      {
+        contentType: 'application/vnd.microsoft.card.adaptive',
+        contentUrl: null,
+        content: {
+          $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+          type: 'AdaptiveCard',
+          version: '1.4',
+          body,
+          actions: s.link ? [{ type: 'Action.OpenUrl', title: s.kind === 'incident' ? 'View incident' : 'View status page', url: s.link }] : [],
+        },
+      },
+    ],
+  };
+}
+
+export function teamsChannel(options: GuardedHttpOptions): Channel & { close(): void } {
+  const client = guardedHttp(options);
+  return {
+    kind: 'teams',
+    async send(delivery: OutgoingDelivery, message: NotificationMessage) {
+      const body = JSON.stringify(teamsMessage(summarize(message)));
+      const answer = await client.post(delivery.target, { 'content-type': 'application/json', 'user-agent': 'statushub-notify', 'idempotency-key': delivery.id }, body);
+      return isFailure(answer) ? answer : chatResult(answer.status, answer.body, []);
+    },
+    close: () => client.close(),
+  };
+}
