@@ -314,7 +314,9 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
       }
       if (result.error !== 'subscriber not active') failedCount.set(subscriberId, (failedCount.get(subscriberId) ?? 0) + 1);
       if (result.disable) gone.set(subscriberId, result.error ?? 'disabled by the receiver');
-      const retry = result.retryable && !result.disable && Date.now() + retryDelay(config, attempts) - createdAt.getTime() <= config.retryForMs;
+      // A receiver's Retry-After (at most 6 h) is honoured when it is longer than our backoff.
+      const delay = Math.max(retryDelay(config, attempts), Math.min(result.retryAfterMs ?? 0, 6 * 3600_000));
+      const retry = result.retryable && !result.disable && Date.now() + delay - createdAt.getTime() <= config.retryForMs;
       await db
         .update(notificationDeliveries)
         .set({
@@ -322,7 +324,7 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
           lockedUntil: null,
           lastError: result.error ?? null,
           responseCode: result.status ?? null,
-          nextAttemptAt: retry ? new Date(Date.now() + retryDelay(config, attempts)) : sql`${notificationDeliveries.nextAttemptAt}`,
+          nextAttemptAt: retry ? new Date(Date.now() + delay) : sql`${notificationDeliveries.nextAttemptAt}`,
           updatedAt: sql`now()`,
         })
         .where(eq(notificationDeliveries.id, id));

@@ -13,10 +13,10 @@ import { createSubscriberMutation, drain, runUntil, startReceiver, testNotifyCon
 /** A local fake of Twilio's Messages API: checks Basic auth and the form, records each message, answers per `respond`. */
 interface FakeSms {
   url: string;
-  messages: { to: string; from: string; body: string; key: string }[];
+  messages: { to: string; from: string; body: string; key: string; at: number }[];
   /** Refused requests (bad auth, path or form), which must stay empty. */
   refused: string[];
-  respond: (to: string, attempt: number) => { status: number; body?: unknown };
+  respond: (to: string, attempt: number) => { status: number; body?: unknown; headers?: Record<string, string> };
   close(): Promise<void>;
 }
 
@@ -26,16 +26,16 @@ async function startFakeSms(sid: string, token: string): Promise<FakeSms> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const reply = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
       const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
       if (req.method !== 'POST' || req.url !== `/2010-04-01/Accounts/${sid}/Messages.json`) return fake.refused.push(`path ${req.url}`), reply(404, { code: 20404 });
       if (req.headers.authorization !== `Basic ${Buffer.from(`${sid}:${token}`).toString('base64')}`) return fake.refused.push('auth'), reply(401, { code: 20003 });
       if (req.headers['content-type'] !== 'application/x-www-form-urlencoded' || !form.get('To') || !form.get('From') || !form.get('Body')) return fake.refused.push('form'), reply(400, { code: 21602 });
       const to = form.get('To')!;
       const key = String(req.headers['i-twilio-idempotency-token'] ?? '');
-      fake.messages.push({ to, from: form.get('From')!, body: form.get('Body')!, key });
+      fake.messages.push({ to, from: form.get('From')!, body: form.get('Body')!, key, at: Date.now() });
       const answer = fake.respond(to, fake.messages.filter((m) => m.to === to).length);
-      reply(answer.status, answer.body ?? { sid: `SM${fake.messages.length}`, status: 'queued', to });
+      reply(answer.status, answer.body ?? { sid: `SM${fake.messages.length}`, status: 'queued', to }, answer.headers);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -171,7 +171,7 @@ describe('Slack, Teams and SMS channels', () => {
     };
     sms.respond = (to, attempt) => {
       if (to === '+15550000911') return { status: 400, body: { code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 } };
-      if (to === '+15550000429') return attempt === 1 ? { status: 429, body: { code: 20429, message: 'Too Many Requests' } } : { status: 201 };
+      if (to === '+15550000429') return attempt === 1 ? { status: 429, body: { code: 20429, message: 'Too Many Requests' }, headers: { 'retry-after': '1' } } : { status: 201 };
       return { status: 201 };
     };
     const gone = [await subscribe('slack', `${chat.url}/slack-gone`), await subscribe('teams', `${chat.url}/teams-gone`), await subscribe('sms', '+15550000911')];
@@ -187,6 +187,9 @@ describe('Slack, Teams and SMS channels', () => {
       expect(list[0]!.key).toMatch(/^msg_\d+_/);
       expect(list[1]!.key).toBe(list[0]!.key);
     }
+    // The provider's Retry-After (1 s) was honoured over the 20 ms test backoff.
+    const [first, second] = smsTo('+15550000429');
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(900);
     for (const id of busy) expect((await stateOf(id)).state).toBe('active');
     for (const id of gone) expect((await stateOf(id)).state).toBe('disabled');
     expect((await stateOf(gone[2]!)).disabledReason).toContain('21211');
@@ -232,5 +235,15 @@ describe('Slack, Teams and SMS channels', () => {
     expect(smsTo('+15551110002')).toEqual([]);
     const everything = [...chat.requests.map((r) => r.body), ...sms.messages.map((m) => m.body)].join('\n');
     expect(everything).not.toContain('Internal queue');
+  });
+});
+
+describe('Retry-After', () => {
+  it('reads seconds and HTTP dates', async () => {
+    const { retryAfterMs } = await import('../../server/notify/channels/http.js');
+    expect(retryAfterMs('120')).toBe(120_000);
+    expect(retryAfterMs(new Date(Date.UTC(2026, 0, 1, 0, 1)).toUTCString(), Date.UTC(2026, 0, 1))).toBe(60_000);
+    expect(retryAfterMs(undefined)).toBeUndefined();
+    expect(retryAfterMs('soon')).toBeUndefined();
   });
 });

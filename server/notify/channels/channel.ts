@@ -34,5 +34,7 @@ export interface SendResult {
   retryable: boolean;
   /** Stop sending to this subscriber at all (a 410 Gone). */
   disable: boolean;
+  /** The receiver asked to wait this long before trying again (a 429's Retry-After): the next attempt is no sooner (at most 6 h). */
+  retryAfterMs?: number;
   error?: string;
 }

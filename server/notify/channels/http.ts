@@ -117,4 +117,13 @@ export function guardedHttp(options: GuardedHttpOptions): GuardedHttp {
   };
 }
 
+/** A `Retry-After` header (seconds or an HTTP date) in milliseconds; undefined when absent or unreadable. */
+export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 export const isFailure = (answer: HttpAnswer | HttpFailure): answer is HttpFailure => 'ok' in answer;

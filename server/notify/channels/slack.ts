@@ -1,5 +1,5 @@
 import type { Channel, NotificationMessage, OutgoingDelivery } from './channel.js';
-import { guardedHttp, isFailure, type GuardedHttpOptions } from './http.js';
+import { guardedHttp, isFailure, retryAfterMs, type GuardedHttpOptions } from './http.js';
 import { chatResult, clip, headline, summarize, type MessageSummary } from './summary.js';
 
 /**
@@ -54,7 +54,7 @@ export function slackChannel(options: GuardedHttpOptions): Channel & { close(): 
     async send(delivery: OutgoingDelivery, message: NotificationMessage) {
       const body = JSON.stringify(slackMessage(summarize(message)));
       const answer = await client.post(delivery.target, { 'content-type': 'application/json', 'user-agent': 'statushub-notify', 'idempotency-key': delivery.id }, body);
-      return isFailure(answer) ? answer : chatResult(answer.status, answer.body, GONE);
+      return isFailure(answer) ? answer : chatResult(answer.status, answer.body, GONE, retryAfterMs(answer.headers['retry-after']));
     },
     close: () => client.close(),
   };

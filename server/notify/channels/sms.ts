@@ -1,5 +1,5 @@
 import type { Channel, NotificationMessage, OutgoingDelivery, SendResult } from './channel.js';
-import { guardedHttp, isFailure, type GuardedHttpOptions } from './http.js';
+import { guardedHttp, isFailure, retryAfterMs, type GuardedHttpOptions } from './http.js';
 import { clip, summarize, type MessageSummary } from './summary.js';
 
 /**
@@ -58,7 +58,8 @@ export function twilioProvider(options: TwilioOptions): SmsProvider {
       if (code !== undefined && NUMBER_GONE.has(code)) return { ok: false, status, retryable: false, disable: true, error };
       // 429 and 5xx: later; 401/403: credentials being fixed, later too; any other 4xx: this message is refused.
       const retryable = status === 429 || status >= 500 || status === 401 || status === 403 || status === 408;
-      return { ok: false, status, retryable, disable: false, error };
+      const after = retryable ? retryAfterMs(answer.headers['retry-after']) : undefined;
+      return { ok: false, status, retryable, disable: false, ...(after !== undefined ? { retryAfterMs: after } : {}), error };
     },
     close: () => client.close(),
   };

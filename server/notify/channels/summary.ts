@@ -81,10 +81,10 @@ export function clip(text: string, max: number, keepLines = false): string {
  * A chat answer: 2xx delivered; 404/410 or a body naming a hook that is gone → disable; 429, 408
  * and 5xx → try again; any other 4xx (our message refused) → give up on this message.
  */
-export function chatResult(status: number, body: string, gone: string[]): SendResult {
+export function chatResult(status: number, body: string, gone: string[], retryAfter?: number): SendResult {
   const reason = body.trim().slice(0, 200);
   if (status >= 200 && status < 300) return { ok: true, status, retryable: false, disable: false };
   if (status === 404 || status === 410 || gone.includes(reason)) return { ok: false, status, retryable: false, disable: true, error: `HTTP ${status}${reason ? ` ${reason}` : ''}` };
   const retryable = status === 429 || status === 408 || status >= 500;
-  return { ok: false, status, retryable, disable: false, error: `HTTP ${status}${reason ? ` ${reason}` : ''}` };
+  return { ok: false, status, retryable, disable: false, ...(retryable && retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}), error: `HTTP ${status}${reason ? ` ${reason}` : ''}` };
 }
