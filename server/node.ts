@@ -27,6 +27,7 @@ import { resolveLimits, type Limits, type LimitsOverride } from './limits/config
 import { DocumentLimiter } from './limits/graphql.js';
 import { LiveLimits } from './limits/live.js';
 import { RateLimits } from './limits/rate.js';
+import { subscriptionsHandler } from './http/subscriptions.js';
 
 export interface NodeOptions {
   database: Database;
@@ -138,6 +139,7 @@ export async function createNode(options: NodeOptions): Promise<HubNode> {
       };
     })(),
     graphql: cachedGraphql({ cache: answers, yoga, maxBodyBytes: limits.maxBodyBytes, rates, trustProxy: limits.trustProxy }),
+    subscriptions: subscriptionsHandler(database.db),
     readyz: readyzHandler(createReadiness({ database, listen: listening, draining: () => draining })),
     liveDebug: commitTimes ? () => ({ ...hub.metrics, documentParses: documents.parses, subscribers: hub.subscriberCount(), lastSeq: hub.lastSeq, commitTimes: Object.fromEntries(commitTimes), answerInvalidations: Object.fromEntries(answers.invalidatedAt) }) : undefined,
   }, { hsts: options.cookieSecure });

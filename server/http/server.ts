@@ -32,6 +32,8 @@ export interface HttpRoutes {
   feed?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** GraphQL GET/POST through the answer cache (server/http/graphql-answers.ts); yoga when absent. */
   graphql?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** `/subscriptions/{confirm,manage,unsubscribe}` (server/http/subscriptions.ts): the links of subscription emails. */
+  subscriptions?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** GET /readyz (server/http/health.ts). */
   readyz?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
@@ -130,6 +132,7 @@ export function createHttpServer(yoga: Yoga, routes: HttpRoutes = {}, security: 
   if (routes.badge) anyMethod('/badge.svg', route('embeddable', routes.badge));
   if (routes.feed) anyMethod('/history.atom', route('resource', routes.feed));
   if (routes.rss) anyMethod('/history.rss', route('resource', routes.rss));
+  if (routes.subscriptions) for (const path of ['/subscriptions/confirm', '/subscriptions/manage', '/subscriptions/unsubscribe']) anyMethod(path, route('page', routes.subscriptions));
   anyMethod('/embed.js', route('embeddable', (req, res) => res.writeHead(200, embedHeaders).end(req.method === 'HEAD' ? undefined : embedScript)));
 
   const validHosts = new Map<string, boolean>();

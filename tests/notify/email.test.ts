@@ -4,6 +4,11 @@ import { notificationDeliveries, pages, subscribers } from '../../server/db/tabl
 import { emailChannel, renderEmail } from '../../server/notify/channels/email.js';
 import { webhookChannel } from '../../server/notify/channels/webhook.js';
 import { createNotifyWorker } from '../../server/notify/worker.js';
+import { createHttpServer } from '../../server/http/server.js';
+import { subscriptionsHandler } from '../../server/http/subscriptions.js';
+import { setSubscriptionSettings } from '../../server/services/subscriptions.js';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as catalog from '../../server/services/catalog.js';
 import * as incidents from '../../server/services/incidents.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
@@ -15,14 +20,21 @@ let smtp: SmtpSink;
 let worker: ReturnType<typeof createNotifyWorker>;
 let email: ReturnType<typeof emailChannel>;
 let webhook: ReturnType<typeof webhookChannel>;
+let server: Server;
+let origin: string;
 
 beforeAll(async () => {
   hub = await startTestHub();
   smtp = await startSmtpSink();
+  server = createHttpServer(hub.yoga, { subscriptions: subscriptionsHandler(hub.database.db) });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const config = testNotifyConfig();
-  email = emailChannel({ smtpUrl: smtp.url, from: 'Status <status@status.test>', timeoutMs: 5_000 });
+  const mailer = { smtpUrl: smtp.url, from: 'Status <status@status.test>', timeoutMs: 5_000 };
+  setSubscriptionSettings({ email: mailer, origin });
+  email = emailChannel(mailer);
   webhook = webhookChannel({ timeoutMs: 5_000, allowPrivateTargets: true });
-  worker = createNotifyWorker({ db: hub.database.db, config, origin: 'https://status.test', channels: [webhook, email] });
+  worker = createNotifyWorker({ db: hub.database.db, config, origin, channels: [webhook, email] });
   await hub.database.db.update(pages).set({ name: 'Acme <Status>', branding: { accentColor: '#ff6600' } }).where(eq(pages.id, hub.page.id));
 });
 afterAll(async () => {
@@ -30,6 +42,9 @@ afterAll(async () => {
   email.close();
   webhook.close();
   await smtp.close();
+  setSubscriptionSettings(null);
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
   await hub.close();
 });
 
@@ -97,13 +112,13 @@ describe('email channel', () => {
     expect(incidentMail.mail.text).toContain('EU <only>.');
     const header = (name: string) => incidentMail.mail.headerLines.find((h) => h.key === name)?.line.replace(/\r?\n\s+/g, ' ').replace(/^[^:]+:\s*/, '');
     const listUnsubscribe = header('list-unsubscribe');
-    expect(listUnsubscribe).toMatch(/^<https:\/\/status\.test\/subscriptions\/unsubscribe\?token=shm_[\w-]+>, <mailto:status@status\.test\?subject=unsubscribe>$/);
+    expect(listUnsubscribe).toMatch(/^<http:\/\/127\.0\.0\.1:\d+\/subscriptions\/unsubscribe\?token=shm_[\w-]+>, <mailto:status@status\.test\?subject=unsubscribe>$/);
     expect(header('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
 
     // 421: tried again, the same message (Message-ID from the delivery's idempotency key).
-    const [flakyDelivery] = await deliveriesOf(flaky);
-    expect(flakyDelivery!.status).toBe('sent');
-    expect(flakyDelivery!.attempts).toBe(2);
+    const flakyDeliveries = await deliveriesOf(flaky);
+    expect(flakyDeliveries.map((d) => [d.status, d.attempts])).toEqual([['sent', 2]]);
+    const flakyDelivery = flakyDeliveries[0];
     expect(smtp.refused.filter((r) => r.to === 'flaky@example.test').map((r) => r.code)).toEqual([421]);
     expect(mailsTo('flaky@example.test')[0]!.mail.messageId).toBe(`<${flakyDelivery!.idempotencyKey}@status.test>`);
 
@@ -115,5 +130,80 @@ describe('email channel', () => {
     expect(goneRow!.state).toBe('disabled');
     expect(smtp.refused.filter((r) => r.to === 'gone@example.test')).toHaveLength(1);
     expect(pub && euSub).toBeTruthy();
+  }, 30_000);
+
+  it('self-service: subscribe, confirm over HTTP, receive only the audience slice, one-click unsubscribe stops it', async () => {
+    const subscribeMutation = `mutation ($input: SubscribeInput!) { subscribe(input: $input) }`;
+    const us = await catalog.createDeployment(hub.system, { slug: 'us-2', name: 'US 2', access: 'protected' });
+    const usGroup = await catalog.createGroup(hub.system, { name: 'US group', deploymentId: us.id });
+    const usDb = await catalog.createComponent(hub.system, { name: 'US database', groupId: usGroup.id });
+    const web = await catalog.createComponent(hub.system, { name: 'Public Web' });
+    const usToken = await hub.audienceToken(us.id);
+
+    // The same answer for a new and a known address; the second ask sends no second mail.
+    for (let i = 0; i < 2; i++) expect((await hub.gql(subscribeMutation, { input: { email: 'Self@Example.test' } })).data).toEqual({ subscribe: true });
+    // A protected deployment needs its token.
+    const refused = await hub.gql(subscribeMutation, { input: { email: 'us@example.test' } }, { audience: 'deployment:us-2' });
+    expect(refused.data?.subscribe).not.toBe(true);
+    expect((await hub.gql(subscribeMutation, { input: { email: 'us@example.test' } }, { audience: 'deployment:us-2', token: usToken })).data).toEqual({ subscribe: true });
+    // An anonymous caller cannot follow a deployment's component.
+    const hiddenFollow = await hub.gql(subscribeMutation, { input: { email: 'x@example.test', components: [usDb.id] } });
+    expect(hiddenFollow.errors?.[0]?.extensions?.code).toBe('input/invalid');
+
+    const mailsTo = (to: string) => smtp.mails.filter((m) => m.to.includes(to));
+    await smtp.waitFor(() => mailsTo('self@example.test').length === 1 && mailsTo('us@example.test').length === 1);
+    const confirmation = mailsTo('self@example.test')[0]!;
+    expect(confirmation.mail.subject).toBe('[Acme <Status>] Confirm your subscription');
+    const confirmUrl = (m: typeof confirmation) => /(http:\/\/\S+\/subscriptions\/confirm\?token=\S+)/.exec(m.mail.text ?? '')![1]!;
+
+    // Nothing is sent before confirming.
+    await incidents.createIncident(hub.system, { title: 'Web slow', status: 'investigating', impact: 'minor', message: 'Looking.', components: [{ componentId: web.id, status: 'degraded_performance' }] });
+    for (let i = 0; i < 5; i++) await worker.runOnce();
+    expect(mailsTo('self@example.test')).toHaveLength(1);
+
+    for (const m of [confirmation, mailsTo('us@example.test')[0]!]) {
+      const r = await fetch(confirmUrl(m));
+      expect(r.status).toBe(200);
+      expect(await r.text()).toContain('Subscription confirmed');
+    }
+    expect((await fetch(confirmUrl(confirmation))).status).toBe(404);
+
+    const hidden = await incidents.createIncident(hub.system, { title: 'Secret migration', status: 'investigating', impact: 'major', message: 'Staff only.', visibility: 'internal', components: [] });
+    const usIncident = await incidents.createIncident(hub.system, { title: 'US database down', status: 'identified', impact: 'major', message: 'US only.', components: [{ componentId: usDb.id, status: 'major_outage' }] });
+    const webIncident = await incidents.createIncident(hub.system, { title: 'Web down', status: 'identified', impact: 'major', message: 'Public.', components: [{ componentId: web.id, status: 'major_outage' }] });
+    const staff = await hub.apiToken(['read:internal']);
+    expect((await hub.gql(`query ($id: ID!) { incident(id: $id) { title } }`, { id: hidden.id }, { token: staff })).data).toEqual({ incident: { title: 'Secret migration' } });
+
+    const has = (to: string, text: string) => mailsTo(to).some((m) => m.mail.subject?.includes(text));
+    await runUntil(worker, () => has('self@example.test', 'Web down') && has('us@example.test', 'US database down') && has('us@example.test', 'Web down'), 15_000);
+    for (let i = 0; i < 5; i++) await worker.runOnce();
+    expect(has('self@example.test', 'US database')).toBe(false);
+    for (const m of [...mailsTo('self@example.test'), ...mailsTo('us@example.test')]) for (const text of ['Secret migration', 'Staff only', hidden.id]) expect(m.raw).not.toContain(text);
+    for (const m of mailsTo('self@example.test')) expect(m.raw).not.toContain(usIncident.id);
+
+    const latest = mailsTo('self@example.test').find((m) => m.mail.subject?.includes('Web down'))!;
+    expect(latest.mail.html).toContain('Acme &lt;Status&gt;');
+    const line = latest.mail.headerLines.find((h) => h.key === 'list-unsubscribe')!.line.replace(/\r?\n\s+/g, ' ');
+    const unsubscribeUrl = /<(http:\/\/[^>]+)>/.exec(line)![1]!;
+    const manageUrl = /(http:\/\/\S+\/subscriptions\/manage\?token=\S+)/.exec(latest.mail.text ?? '')![1]!;
+    const managed = await fetch(manageUrl, { headers: { accept: 'application/json' } });
+    expect(await managed.json()).toMatchObject({ email: 'self@example.test', state: 'active', follows: 'everything', audience: 'public' });
+
+    // GET (a link scanner) shows a button and unsubscribes nobody; POST (RFC 8058) does, twice alike.
+    const shown = await fetch(unsubscribeUrl);
+    expect(shown.status).toBe(200);
+    expect(await shown.text()).toContain('<form method="post"');
+    expect((await (await fetch(manageUrl, { headers: { accept: 'application/json' } })).json()).state).toBe('active');
+    for (let i = 0; i < 2; i++) {
+      const r = await fetch(unsubscribeUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+      expect(r.status).toBe(200);
+    }
+    expect((await fetch(`${origin}/subscriptions/unsubscribe?token=shm_nope`, { method: 'POST' })).status).toBe(404);
+
+    const before = mailsTo('self@example.test').length;
+    await incidents.postIncidentUpdate(hub.system, webIncident.id, { status: 'resolved', message: 'Fixed.' });
+    await runUntil(worker, () => mailsTo('us@example.test').some((m) => m.mail.subject?.includes('(resolved)')), 15_000);
+    for (let i = 0; i < 5; i++) await worker.runOnce();
+    expect(mailsTo('self@example.test')).toHaveLength(before);
   }, 30_000);
 });

@@ -106,6 +106,8 @@ export function emailChannel(options: EmailOptions): Channel & { close(): void }
     url: options.smtpUrl,
     pool: true,
     maxConnections: 4,
+    // Retries are the worker's (durable, the same Message-ID), not the pool's in memory.
+    maxRequeues: 0,
     connectionTimeout: options.timeoutMs,
     greetingTimeout: options.timeoutMs,
     socketTimeout: options.timeoutMs,
