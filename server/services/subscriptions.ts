@@ -140,14 +140,15 @@ export async function subscriberByToken(db: Db, token: string | null, kind: 'con
   return viaDelivery && sameHash(viaDelivery.tokenHash, hash) ? viaDelivery.subscriber : null;
 }
 
-/** Double opt-in: a pending subscriber becomes active (once; the token is spent). */
+/** Double opt-in: a pending subscriber becomes active (once, within 7 days; the token is spent). */
 export async function confirmSubscription(db: Db, token: string | null): Promise<SubscriberRow | null> {
   const row = await subscriberByToken(db, token, 'confirm');
   if (!row) return null;
   const [updated] = await db
     .update(subscribers)
     .set({ state: 'active', confirmTokenHash: null, consecutiveFailures: 0, updatedAt: sql`now()` })
-    .where(and(eq(subscribers.id, row.id), eq(subscribers.state, 'pending')))
+    // A confirmation link works for a week after it was sent.
+    .where(and(eq(subscribers.id, row.id), eq(subscribers.state, 'pending'), sql`${subscribers.updatedAt} > now() - interval '7 days'`))
     .returning();
   return updated ?? null;
 }

@@ -167,6 +167,11 @@ describe('email channel', () => {
       expect(await r.text()).toContain('Subscription confirmed');
     }
     expect((await fetch(confirmUrl(confirmation))).status).toBe(404);
+    // A confirmation link older than a week confirms nothing.
+    expect((await hub.gql(subscribeMutation, { input: { email: 'late@example.test' } })).data).toEqual({ subscribe: true });
+    await smtp.waitFor(() => mailsTo('late@example.test').length === 1);
+    await hub.database.db.update(subscribers).set({ updatedAt: new Date(Date.now() - 8 * 86_400_000) }).where(eq(subscribers.target, 'late@example.test'));
+    expect((await fetch(confirmUrl(mailsTo('late@example.test')[0]!))).status).toBe(404);
 
     const hidden = await incidents.createIncident(hub.system, { title: 'Secret migration', status: 'investigating', impact: 'major', message: 'Staff only.', visibility: 'internal', components: [] });
     const usIncident = await incidents.createIncident(hub.system, { title: 'US database down', status: 'identified', impact: 'major', message: 'US only.', components: [{ componentId: usDb.id, status: 'major_outage' }] });
