@@ -47,6 +47,8 @@ function routes(): [string, string, RequestInit?][] {
     ['readiness', '/readyz'],
     ['badge', '/badge.svg'],
     ['embed', '/embed.js'],
+    ['subscription link', '/subscriptions/manage?token=shm_unknown'],
+    ['one-click unsubscribe', '/subscriptions/unsubscribe?token=shm_unknown', { method: 'POST' }],
   ];
 }
 
