@@ -1,6 +1,6 @@
-import type { Channel, NotificationMessage, OutgoingDelivery } from './channel.js';
-import { guardedHttp, isFailure, retryAfterMs, type GuardedHttpOptions } from './http.js';
-import { chatResult, clip, headline, summarize, type MessageSummary } from './summary.js';
+import type { Channel } from './channel.js';
+import type { GuardedHttpOptions } from './http.js';
+import { chatWebhookChannel, clip, headline, type MessageSummary } from './summary.js';
 
 /**
  * Slack through an incoming webhook (the subscriber's target, https://hooks.slack.com/services/…):
@@ -48,14 +48,5 @@ export function slackMessage(s: MessageSummary): Record<string, unknown> {
 }
 
 export function slackChannel(options: GuardedHttpOptions): Channel & { close(): void } {
-  const client = guardedHttp(options);
-  return {
-    kind: 'slack',
-    async send(delivery: OutgoingDelivery, message: NotificationMessage) {
-      const body = JSON.stringify(slackMessage(summarize(message)));
-      const answer = await client.post(delivery.target, { 'content-type': 'application/json', 'user-agent': 'statushub-notify', 'idempotency-key': delivery.id }, body);
-      return isFailure(answer) ? answer : chatResult(answer.status, answer.body, GONE, retryAfterMs(answer.headers['retry-after']));
-    },
-    close: () => client.close(),
-  };
+  return chatWebhookChannel('slack', slackMessage, GONE, options);
 }

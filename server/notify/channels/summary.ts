@@ -1,4 +1,5 @@
-import type { NotificationMessage, SendResult } from './channel.js';
+import type { Channel, NotificationMessage, OutgoingDelivery, SendResult } from './channel.js';
+import { guardedHttp, isFailure, retryAfterMs, type GuardedHttpOptions } from './http.js';
 
 /**
  * What the chat and SMS channels say, read only from the audience's message the worker gives them
@@ -87,4 +88,22 @@ export function chatResult(status: number, body: string, gone: string[], retryAf
   if (status === 404 || status === 410 || gone.includes(reason)) return { ok: false, status, retryable: false, disable: true, error: `HTTP ${status}${reason ? ` ${reason}` : ''}` };
   const retryable = status === 429 || status === 408 || status >= 500;
   return { ok: false, status, retryable, disable: false, ...(retryable && retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}), error: `HTTP ${status}${reason ? ` ${reason}` : ''}` };
+}
+
+/**
+ * A chat service's incoming webhook (Slack, Teams): the audience's summary rendered by `render`,
+ * POSTed as JSON through the guarded client, the answer read by `chatResult` (`gone`: the bodies
+ * that name a hook that no longer exists).
+ */
+export function chatWebhookChannel(kind: 'slack' | 'teams', render: (summary: MessageSummary) => Record<string, unknown>, gone: string[], options: GuardedHttpOptions): Channel & { close(): void } {
+  const client = guardedHttp(options);
+  return {
+    kind,
+    async send(delivery: OutgoingDelivery, message: NotificationMessage) {
+      const body = JSON.stringify(render(summarize(message)));
+      const answer = await client.post(delivery.target, { 'content-type': 'application/json', 'user-agent': 'statushub-notify', 'idempotency-key': delivery.id }, body);
+      return isFailure(answer) ? answer : chatResult(answer.status, answer.body, gone, retryAfterMs(answer.headers['retry-after']));
+    },
+    close: () => client.close(),
+  };
 }

@@ -1,6 +1,6 @@
-import type { Channel, NotificationMessage, OutgoingDelivery } from './channel.js';
-import { guardedHttp, isFailure, retryAfterMs, type GuardedHttpOptions } from './http.js';
-import { chatResult, clip, summarize, type MessageSummary } from './summary.js';
+import type { Channel } from './channel.js';
+import type { GuardedHttpOptions } from './http.js';
+import { chatWebhookChannel, clip, type MessageSummary } from './summary.js';
 
 /**
  * Microsoft Teams through an incoming webhook or a Workflows ("When a Teams webhook request is
@@ -43,14 +43,5 @@ export function teamsMessage(s: MessageSummary): Record<string, unknown> {
 }
 
 export function teamsChannel(options: GuardedHttpOptions): Channel & { close(): void } {
-  const client = guardedHttp(options);
-  return {
-    kind: 'teams',
-    async send(delivery: OutgoingDelivery, message: NotificationMessage) {
-      const body = JSON.stringify(teamsMessage(summarize(message)));
-      const answer = await client.post(delivery.target, { 'content-type': 'application/json', 'user-agent': 'statushub-notify', 'idempotency-key': delivery.id }, body);
-      return isFailure(answer) ? answer : chatResult(answer.status, answer.body, [], retryAfterMs(answer.headers['retry-after']));
-    },
-    close: () => client.close(),
-  };
+  return chatWebhookChannel('teams', teamsMessage, [], options);
 }
