@@ -5,7 +5,8 @@ import { audienceViewer } from '../auth/viewer.js';
 import { deployments, subscribers, type SubscriberRow } from '../db/tables/index.js';
 import { invalidInput, notFound } from '../domain/errors.js';
 import type { SubscriberRecord } from '../domain/events.js';
-import { id, inputSchema, isId, text } from '../domain/validate.js';
+import { id, inputSchema, isId } from '../domain/validate.js';
+import { subscriberTarget } from '../domain/subscriber-target.js';
 import { channelKinds } from '../domain/vocabulary.js';
 import { newSigningSecret } from '../notify/channels/webhook.js';
 import { listComponents, listGroupsByIds } from '../read/catalog.js';
@@ -31,24 +32,6 @@ const subscriberInput = inputSchema(
   },
   { componentIds: [], groupIds: [] },
 );
-
-/**
- * Slack and Teams hooks: an https URL (any host: the SSRF guard checks where it leads at send
- * time), or http to a loopback host for local testing (refused at send time unless
- * NOTIFY_ALLOW_PRIVATE_TARGETS).
- */
-const chatHook = text.url.refine((value) => {
-  const url = URL.parse(value);
-  return !url || url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-}, 'must be an https URL');
-
-const targetOf: Record<(typeof channelKinds)[number], z.ZodType<string>> = {
-  webhook: text.url,
-  slack: chatHook,
-  teams: chatHook,
-  email: z.email({ error: 'must be an email address' }),
-  sms: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be a phone number in E.164 form (+15551234567)'),
-};
 
 export interface CreatedSubscriber {
   subscriber: SubscriberInfo;
@@ -88,7 +71,7 @@ async function info(w: Writer, ctx: ServiceContext, subscriberId: string): Promi
 export async function createSubscriber(ctx: ServiceContext, input: Parameters<typeof subscriberInput.create>[0]): Promise<CreatedSubscriber> {
   requirePermission(ctx, 'admin');
   const data = subscriberInput.create(input);
-  const target = targetOf[data.channel].safeParse(data.target);
+  const target = subscriberTarget[data.channel].safeParse(data.target);
   if (!target.success) throw invalidInput('target', target.error.issues[0]?.message ?? 'is not valid');
   const manage = newSecret('session');
   const signingSecret = data.channel === 'webhook' ? newSigningSecret() : null;
