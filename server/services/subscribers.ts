@@ -47,7 +47,8 @@ export interface RotatedSecret {
   signingSecret: string;
 }
 
-const record = (row: SubscriberRow): SubscriberRecord => {
+/** A subscriber as the event log holds it: no token hashes, no signing secrets (only how many). */
+export const subscriberRecord = (row: SubscriberRow): SubscriberRecord => {
   const { confirmTokenHash: _c, manageTokenHash: _m, signingSecrets, ...rest } = row;
   return { ...rest, signingSecretCount: signingSecrets.length };
 };
@@ -108,7 +109,7 @@ export async function createSubscriber(ctx: ServiceContext, input: Parameters<ty
         signingSecrets: signingSecret ? [signingSecret] : [],
       })
       .returning();
-    await w.record({ action: 'subscriber.created', entityType: 'subscriber', entityId: row!.id, after: record(row!) });
+    await w.record({ action: 'subscriber.created', entityType: 'subscriber', entityId: row!.id, after: subscriberRecord(row!) });
     return { subscriber: await info(w, ctx, row!.id), signingSecret, manageToken: manage.value };
   });
 }
@@ -124,7 +125,7 @@ export async function setSubscriberState(ctx: ServiceContext, subscriberId: stri
       .set({ state, consecutiveFailures: 0, disabledReason: state === 'disabled' ? 'disabled by staff' : null, updatedAt: sql`now()` })
       .where(eq(subscribers.id, subscriberId))
       .returning();
-    await w.record({ action: 'subscriber.updated', entityType: 'subscriber', entityId: subscriberId, before: record(before), after: record(row!) });
+    await w.record({ action: 'subscriber.updated', entityType: 'subscriber', entityId: subscriberId, before: subscriberRecord(before), after: subscriberRecord(row!) });
     return info(w, ctx, subscriberId);
   });
 }
@@ -142,7 +143,7 @@ export async function rotateSigningSecret(ctx: ServiceContext, subscriberId: str
     if (before.channel !== 'webhook') throw invalidInput('id', 'only webhook subscribers have signing secrets');
     const secrets = keepPrevious ? [secret, ...before.signingSecrets.slice(0, 1)] : [secret];
     const [row] = await w.tx.update(subscribers).set({ signingSecrets: secrets, updatedAt: sql`now()` }).where(eq(subscribers.id, subscriberId)).returning();
-    await w.record({ action: 'subscriber.secret_rotated', entityType: 'subscriber', entityId: subscriberId, before: record(before), after: record(row!) });
+    await w.record({ action: 'subscriber.secret_rotated', entityType: 'subscriber', entityId: subscriberId, before: subscriberRecord(before), after: subscriberRecord(row!) });
     return { subscriber: await info(w, ctx, subscriberId), signingSecret: secret };
   });
 }

@@ -1,26 +1,33 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { audienceViewer, type Viewer } from '../auth/viewer.js';
+import { audienceViewer, systemViewer, type Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/client.js';
 import { deployments, notificationDeliveries, pages, subscribers, type SubscriberRow } from '../db/tables/index.js';
 import { invalidInput } from '../domain/errors.js';
+import { subscriberTarget } from '../domain/subscriber-target.js';
 import { id } from '../domain/validate.js';
-import { renderEmail, sendDirectEmail } from '../notify/channels/email.js';
+import { channelKinds, type ChannelKind } from '../domain/vocabulary.js';
+import { newSigningSecret } from '../notify/channels/webhook.js';
+import { notifyConfigFromEnv } from '../notify/config.js';
+import { offeredChannels, sendConfirmation, type ConfirmationSettings } from '../notify/confirmations.js';
 import { emailConfigFromEnv, type EmailConfig } from '../notify/email-config.js';
 import { linkTokenHash, newLinkToken, sameHash, subscriptionLinks } from '../notify/links.js';
 import { listComponents, listGroupsByIds } from '../read/catalog.js';
+import { transact, type ServiceContext, type Writer } from './context.js';
+import { subscriberRecord } from './subscribers.js';
 
 /**
- * Public email self-service with double opt-in (issue 11 §2; docs/API.md, *Email*). Anyone may ask
- * for the emails of the audience they read as (public, or the deployment their request resolves
- * to, with its audience token when protected): a `pending` subscriber is made and a confirmation
- * email sent with a confirm link; only `active` subscribers are notified. The answer is the same
- * whether the address is new, pending or already active (no enumeration), and the email is sent
- * after the answer (no timing difference). The links' tokens are random, stored hashed
- * (server/notify/links.ts).
+ * Public self-service with double opt-in (issue 11 §2; docs/API.md, *Subscribing*). Anyone may
+ * ask for the updates of the audience they read as (public, or the deployment their request
+ * resolves to, with its audience token when protected), through any channel the hub offers: a
+ * `pending` subscriber is made and a confirmation with a confirm link is sent through that channel
+ * (server/notify/confirmations.ts); only `active` subscribers are notified. The answer is the same
+ * whether the target is new, pending or already active (no enumeration), and the confirmation is
+ * sent after the answer (no timing difference). The links' tokens are random, stored hashed
+ * (server/notify/links.ts). Each step is in the audit log, as the `self-service` actor.
  */
 
-export interface SubscriptionSettings {
+export interface SubscriptionSettings extends Partial<Omit<ConfirmationSettings, 'email'>> {
   email: EmailConfig | null;
   /** The hub's public origin, for the links (SNAPSHOT_ORIGIN, never the request's Host). */
   origin: string;
@@ -31,95 +38,117 @@ let settings: SubscriptionSettings | null = null;
 export function setSubscriptionSettings(value: SubscriptionSettings | null): void {
   settings = value;
 }
-function current(): SubscriptionSettings {
-  return (settings ??= {
+function current(): ConfirmationSettings & { origin: string } {
+  const notify = notifyConfigFromEnv();
+  const chosen = (settings ??= {
     email: emailConfigFromEnv(),
     origin: new URL(process.env.SNAPSHOT_ORIGIN ?? `http://localhost:${process.env.PORT ?? 3000}`).origin,
   });
+  return { sms: notify.sms, timeoutMs: notify.timeoutMs, allowPrivateTargets: notify.allowPrivateTargets, ...chosen };
 }
 
-/** The last confirmation to one address is not repeated within this long (no mail-bombing through the form). */
+/** The channels a visitor may subscribe through on this hub (`Page.subscriptionChannels`). */
+export const subscriptionChannels = (): ChannelKind[] => offeredChannels(current());
+
+/** The last confirmation to one target is not repeated within this long (no message-bombing through the form). */
 const RESEND_AFTER_MS = 60_000;
 
 const subscribeInput = z.object({
-  email: z
-    .string()
-    .trim()
-    .max(254)
-    .pipe(z.email({ error: 'must be an email address' }))
-    .transform((e) => e.toLowerCase()),
+  channel: z.enum(channelKinds),
+  target: z.string().max(2048, 'must be at most 2048 characters'),
   componentIds: z.array(id).max(500).transform((ids) => [...new Set(ids)]),
   groupIds: z.array(id).max(500).transform((ids) => [...new Set(ids)]),
 });
 
-export async function subscribeByEmail(db: Db, viewer: Viewer, input: { email: string; componentIds?: string[]; groupIds?: string[] }): Promise<true> {
-  const { email: config, origin } = current();
-  if (!config) throw invalidInput('email', 'email subscriptions are not available on this hub');
-  const parsed = subscribeInput.safeParse({ componentIds: [], groupIds: [], ...input });
+export interface SubscribeRequest {
+  channel?: ChannelKind;
+  target: string;
+  componentIds?: string[];
+  groupIds?: string[];
+}
+
+export async function subscribe(db: Db, viewer: Viewer, input: SubscribeRequest, log?: (error: unknown) => void): Promise<true> {
+  const config = current();
+  const parsed = subscribeInput.safeParse({ channel: 'email', componentIds: [], groupIds: [], ...input });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw invalidInput(String(issue?.path[0] ?? 'email'), issue?.message ?? 'is not valid');
+    throw invalidInput(String(issue?.path[0] ?? 'target'), issue?.message ?? 'is not valid');
   }
-  const data = parsed.data;
-  // Staff (internal) subscribe as the public: an email subscriber is never internal.
+  const { channel, componentIds, groupIds } = parsed.data;
+  if (!offeredChannels(config).includes(channel)) throw invalidInput('channel', `${channel} subscriptions are not available on this hub`);
+  const target = subscriberTarget[channel].safeParse(parsed.data.target);
+  if (!target.success) throw invalidInput('target', target.error.issues[0]?.message ?? 'is not valid');
+  // Staff (internal) subscribe as the public: a subscriber is never internal.
   const audience = viewer.audience.kind === 'deployment' ? viewer.audience : ({ kind: 'public' } as const);
   const reader = audienceViewer(viewer.page, audience);
-  if (data.componentIds.length && (await listComponents(db, reader, { ids: data.componentIds })).length !== data.componentIds.length) {
+  if (componentIds.length && (await listComponents(db, reader, { ids: componentIds })).length !== componentIds.length) {
     throw invalidInput('componentIds', 'names a component this audience cannot see');
   }
-  if (data.groupIds.length && (await listGroupsByIds(db, reader, data.groupIds)).length !== data.groupIds.length) {
+  if (groupIds.length && (await listGroupsByIds(db, reader, groupIds)).length !== groupIds.length) {
     throw invalidInput('groupIds', 'names a group this audience cannot see');
   }
   const deploymentId = audience.kind === 'deployment' ? audience.deploymentId : null;
   const confirm = newLinkToken('confirm');
   const manage = newLinkToken('manage');
-  const send = await db.transaction(async (tx) => {
-    const [existing] = await tx
+  const signingSecret = channel === 'webhook' ? newSigningSecret() : undefined;
+  const ctx: ServiceContext = { db, viewer: systemViewer(viewer.page, SELF_SERVICE) };
+  const subscriberId = await transact(ctx, async (w) => {
+    const [existing] = await w.tx
       .select()
       .from(subscribers)
       .where(
         and(
           eq(subscribers.pageId, viewer.page.id),
-          eq(subscribers.channel, 'email'),
-          eq(subscribers.target, data.email),
+          eq(subscribers.channel, channel),
+          eq(subscribers.target, target.data),
           eq(subscribers.audienceKind, audience.kind),
           deploymentId ? eq(subscribers.deploymentId, deploymentId) : isNull(subscribers.deploymentId),
         ),
       )
       .for('update');
-    if (existing?.state === 'active') return false;
+    if (existing?.state === 'active') return null;
     // Staff disabled it (or it bounced): only staff turn it back on.
-    if (existing?.state === 'disabled') return false;
-    if (existing && existing.state === 'pending' && Date.now() - existing.updatedAt.getTime() < RESEND_AFTER_MS) return false;
-    const values = { componentIds: data.componentIds, groupIds: data.groupIds, state: 'pending' as const, confirmTokenHash: confirm.hash, manageTokenHash: manage.hash };
-    if (existing) await tx.update(subscribers).set({ ...values, updatedAt: sql`now()` }).where(eq(subscribers.id, existing.id));
-    else await tx.insert(subscribers).values({ pageId: viewer.page.id, audienceKind: audience.kind, deploymentId, channel: 'email', target: data.email, ...values });
-    return true;
+    if (existing?.state === 'disabled') return null;
+    if (existing && existing.state === 'pending' && Date.now() - existing.updatedAt.getTime() < RESEND_AFTER_MS) return null;
+    const values = {
+      componentIds,
+      groupIds,
+      state: 'pending' as const,
+      confirmTokenHash: confirm.hash,
+      manageTokenHash: manage.hash,
+      signingSecrets: signingSecret ? [signingSecret] : [],
+    };
+    const [row] = existing
+      ? await w.tx.update(subscribers).set({ ...values, updatedAt: sql`now()` }).where(eq(subscribers.id, existing.id)).returning()
+      : await w.tx.insert(subscribers).values({ pageId: viewer.page.id, audienceKind: audience.kind, deploymentId, channel, target: target.data, ...values }).returning();
+    await w.record(
+      existing
+        ? { action: 'subscriber.updated', entityType: 'subscriber', entityId: row!.id, before: subscriberRecord(existing), after: subscriberRecord(row!) }
+        : { action: 'subscriber.created', entityType: 'subscriber', entityId: row!.id, after: subscriberRecord(row!) },
+    );
+    return row!.id;
   });
-  if (send) {
-    const links = subscriptionLinks(origin, confirm.value);
-    const manageLinks = subscriptionLinks(origin, manage.value);
-    const mail = confirmationEmail(viewer.page.name, viewer.page.branding.accentColor, links.confirmUrl, manageLinks.manageUrl, manageLinks.unsubscribeUrl);
-    // After the answer: a new address and a known one answer alike, in the same time.
-    void sendDirectEmail(config, { to: data.email, ...mail }).catch(() => undefined);
+  if (subscriberId) {
+    const manageLinks = subscriptionLinks(config.origin, manage.value);
+    const confirmation = {
+      pageId: viewer.page.id,
+      pageName: viewer.page.name,
+      accentColor: viewer.page.branding.accentColor,
+      audience: audience.kind === 'deployment' ? `deployment:${audience.slug}` : 'public',
+      subscriberId,
+      confirmUrl: subscriptionLinks(config.origin, confirm.value).confirmUrl,
+      manageUrl: manageLinks.manageUrl,
+      unsubscribeUrl: manageLinks.unsubscribeUrl,
+      signingSecret,
+    };
+    // After the answer: a new target and a known one answer alike, in the same time.
+    void sendConfirmation(config, channel, target.data, confirmation).catch((error) => log?.(error));
   }
   return true;
 }
 
-function confirmationEmail(pageName: string, accentColor: string | undefined, confirmUrl: string, manageUrl: string, unsubscribeUrl: string) {
-  const base = renderEmail({}, { pageName, accentColor, manageUrl, unsubscribeUrl });
-  const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return {
-    subject: `[${pageName.replace(/[\r\n]+/g, ' ')}] Confirm your subscription`,
-    text: `Someone (hopefully you) asked to receive status updates from ${pageName} at this address.\n\nConfirm: ${confirmUrl}\n\nIf it was not you, ignore this email: nothing will be sent.\n`,
-    html: base.html
-      .replace(/<h1[^>]*>.*<\/h1>/, '<h1 style="font-size:20px">Confirm your subscription</h1>')
-      .replace(
-        '<hr',
-        `<p>Someone (hopefully you) asked to receive status updates from ${escape(pageName)} at this address.</p><p><a href="${escape(confirmUrl)}">Confirm your subscription</a></p><p>If it was not you, ignore this email: nothing will be sent.</p><hr`,
-      ),
-  };
-}
+/** The actor of the audit log's self-service steps (subscribe, confirm, unsubscribe by link). */
+const SELF_SERVICE = 'self-service';
 
 /** A subscriber by a link's token: `confirm` tokens on the subscriber; `manage` ones on it or on one of its emails. */
 export async function subscriberByToken(db: Db, token: string | null, kind: 'confirm' | 'manage'): Promise<SubscriberRow | null> {
@@ -144,13 +173,14 @@ export async function subscriberByToken(db: Db, token: string | null, kind: 'con
 export async function confirmSubscription(db: Db, token: string | null): Promise<SubscriberRow | null> {
   const row = await subscriberByToken(db, token, 'confirm');
   if (!row) return null;
-  const [updated] = await db
-    .update(subscribers)
-    .set({ state: 'active', confirmTokenHash: null, consecutiveFailures: 0, updatedAt: sql`now()` })
-    // A confirmation link works for a week after it was sent.
-    .where(and(eq(subscribers.id, row.id), eq(subscribers.state, 'pending'), sql`${subscribers.updatedAt} > now() - interval '7 days'`))
-    .returning();
-  return updated ?? null;
+  return changeByLink(db, row, (w) =>
+    w.tx
+      .update(subscribers)
+      .set({ state: 'active', confirmTokenHash: null, consecutiveFailures: 0, updatedAt: sql`now()` })
+      // A confirmation link works for a week after it was sent.
+      .where(and(eq(subscribers.id, row.id), eq(subscribers.state, 'pending'), sql`${subscribers.updatedAt} > now() - interval '7 days'`))
+      .returning(),
+  );
 }
 
 /** One-click unsubscribe (idempotent): the subscriber is `unsubscribed`, its pending messages are not sent. */
@@ -158,8 +188,18 @@ export async function unsubscribe(db: Db, token: string | null): Promise<Subscri
   const row = await subscriberByToken(db, token, 'manage');
   if (!row) return null;
   if (row.state === 'unsubscribed') return row;
-  const [updated] = await db.update(subscribers).set({ state: 'unsubscribed', confirmTokenHash: null, updatedAt: sql`now()` }).where(eq(subscribers.id, row.id)).returning();
-  return updated ?? row;
+  return (await changeByLink(db, row, (w) => w.tx.update(subscribers).set({ state: 'unsubscribed', confirmTokenHash: null, updatedAt: sql`now()` }).where(eq(subscribers.id, row.id)).returning())) ?? row;
+}
+
+/** A link's change to its subscriber, with its `subscriber.updated` event, in one transaction. */
+async function changeByLink(db: Db, before: SubscriberRow, change: (w: Writer) => Promise<SubscriberRow[]>): Promise<SubscriberRow | null> {
+  const [page] = await db.select().from(pages).where(eq(pages.id, before.pageId));
+  if (!page) return null;
+  return transact({ db, viewer: systemViewer(page, SELF_SERVICE) }, async (w) => {
+    const [after] = await change(w);
+    if (after) await w.record({ action: 'subscriber.updated', entityType: 'subscriber', entityId: after.id, before: subscriberRecord(before), after: subscriberRecord(after) });
+    return after ?? null;
+  });
 }
 
 /** What a manage link shows: the page, the address, the audience and what it follows (as its audience sees it now). */
