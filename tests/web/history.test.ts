@@ -147,7 +147,9 @@ describe('SubscribePanel', () => {
     expect(html).toContain('&lt;script src=&quot;https://status.example.com/embed.js&quot; async&gt;&lt;/script&gt;');
     // The alt text is escaped inside the snippet too.
     expect(html).toContain('&lt;img src=&quot;https://status.example.com/badge.svg&quot; alt=&quot;Acme &amp;lt;Co&gt; status&quot;&gt;');
-    expect(text(html)).toContain('Email and webhook notifications are coming soon.');
+    // Notifications are asked for with the status page's Subscribe dialog; this panel points there.
+    expect(text(html)).toContain('use Subscribe to updates at the top of the status page');
+    expect(text(html)).not.toContain('coming soon');
     expect(html).not.toContain('<form');
     for (const [, id] of html.matchAll(/<label for="([^"]+)"/g)) expect(html).toContain(`id="${id}"`);
     expect([...html.matchAll(/<label for=/g)]).toHaveLength(3);
