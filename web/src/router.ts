@@ -55,6 +55,7 @@ export const routes = [
       { path: 'templates', name: 'console-templates', component: () => import('./views/console/ManageTemplates.vue') },
       { path: 'users', name: 'console-users', component: () => import('./views/console/ManageUsers.vue') },
       { path: 'tokens', name: 'console-tokens', component: () => import('./views/console/ManageTokens.vue') },
+      { path: 'subscribers', name: 'console-subscribers', component: () => import('./views/console/ManageSubscribers.vue') },
       { path: 'audit', name: 'console-audit', component: () => import('./views/console/AuditLog.vue') },
     ],
   },

@@ -1,0 +1,201 @@
+import { gql, type TypedDocumentNode } from '@urql/core';
+import type { ChannelKind, DeliveryStatus, DeploymentAccess, SubscriberState, Visibility } from '../../../server/domain/vocabulary';
+
+/** Subscribers and the delivery log: the admin-only Subscribers screen. */
+
+export interface ManagedSubscriber {
+  id: string;
+  audience: string;
+  channel: ChannelKind;
+  target: string;
+  componentIds: string[];
+  groupIds: string[];
+  state: SubscriberState;
+  signingSecretCount: number;
+  consecutiveFailures: number;
+  disabledReason: string | null;
+  createdAt: string;
+}
+
+/** What an audience may follow is worked out from these (server/read/visibility.ts, in small). */
+export interface CatalogComponent {
+  id: string;
+  name: string;
+  group: { id: string } | null;
+  staff: { visibility: Visibility } | null;
+}
+export interface CatalogGroup {
+  id: string;
+  name: string;
+  deployment: { id: string } | null;
+  staff: { visibility: Visibility } | null;
+}
+export interface AudienceDeployment {
+  id: string;
+  name: string;
+  slug: string;
+  access: DeploymentAccess;
+}
+
+export const SubscriberCatalogQuery: TypedDocumentNode<
+  { deployments: AudienceDeployment[]; components: CatalogComponent[]; componentGroups: CatalogGroup[] },
+  Record<string, never>
+> = gql`
+  query SubscriberCatalog {
+    deployments {
+      id
+      name
+      slug
+      access
+    }
+    components {
+      id
+      name
+      group {
+        id
+      }
+      staff {
+        visibility
+      }
+    }
+    componentGroups {
+      id
+      name
+      deployment {
+        id
+      }
+      staff {
+        visibility
+      }
+    }
+  }
+`;
+
+const subscriberFields = `
+  id
+  audience
+  channel
+  target
+  componentIds
+  groupIds
+  state
+  signingSecretCount
+  consecutiveFailures
+  disabledReason
+  createdAt
+`;
+
+export const SubscribersQuery: TypedDocumentNode<{ subscribers: ManagedSubscriber[] }, { audience: string }> = gql`
+  query Subscribers($audience: String!) {
+    subscribers(audience: $audience) {
+      ${subscriberFields}
+    }
+  }
+`;
+
+export interface SubscriberInput {
+  audience: string;
+  channel: ChannelKind;
+  target: string;
+  componentIds: string[];
+  groupIds: string[];
+}
+
+export const CreateSubscriberMutation: TypedDocumentNode<
+  { createSubscriber: { subscriber: ManagedSubscriber; signingSecret: string | null; manageToken: string } },
+  { input: SubscriberInput }
+> = gql`
+  mutation CreateSubscriber($input: SubscriberInput!) {
+    createSubscriber(input: $input) {
+      subscriber {
+        ${subscriberFields}
+      }
+      signingSecret
+      manageToken
+    }
+  }
+`;
+
+export const DisableSubscriberMutation: TypedDocumentNode<{ disableSubscriber: ManagedSubscriber }, { id: string }> = gql`
+  mutation DisableSubscriber($id: ID!) {
+    disableSubscriber(id: $id) {
+      ${subscriberFields}
+    }
+  }
+`;
+
+export const EnableSubscriberMutation: TypedDocumentNode<{ enableSubscriber: ManagedSubscriber }, { id: string }> = gql`
+  mutation EnableSubscriber($id: ID!) {
+    enableSubscriber(id: $id) {
+      ${subscriberFields}
+    }
+  }
+`;
+
+export const RotateSigningSecretMutation: TypedDocumentNode<
+  { rotateSubscriberSigningSecret: { subscriber: ManagedSubscriber; signingSecret: string } },
+  { id: string }
+> = gql`
+  mutation RotateSubscriberSigningSecret($id: ID!) {
+    rotateSubscriberSigningSecret(id: $id) {
+      subscriber {
+        ${subscriberFields}
+      }
+      signingSecret
+    }
+  }
+`;
+
+// ── delivery health ─────────────────────────────────────────────────────────────
+
+export interface ChannelStats {
+  channel: ChannelKind;
+  sent: number;
+  retrying: number;
+  dead: number;
+  pending: number;
+  superseded: number;
+  successRate: number | null;
+}
+
+export interface DeliveryLogEntry {
+  id: string;
+  channel: ChannelKind;
+  topic: string;
+  status: DeliveryStatus;
+  attempts: number;
+  responseCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: string;
+  sentAt: string | null;
+  createdAt: string;
+}
+
+export const DeliveryHealthQuery: TypedDocumentNode<
+  { notificationStats: ChannelStats[]; notificationDeliveries: DeliveryLogEntry[] },
+  { hours: number; first: number }
+> = gql`
+  query DeliveryHealth($hours: Int!, $first: Int!) {
+    notificationStats(hours: $hours) {
+      channel
+      sent
+      retrying
+      dead
+      pending
+      superseded
+      successRate
+    }
+    notificationDeliveries(first: $first) {
+      id
+      channel
+      topic
+      status
+      attempts
+      responseCode
+      lastError
+      nextAttemptAt
+      sentAt
+      createdAt
+    }
+  }
+`;
