@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Db } from '../db/client.js';
-import { confirmSubscription, describeSubscription, subscriberByToken, unsubscribe } from '../services/subscriptions.js';
+import { confirmSubscription, describeSubscription, shownTarget, subscriberByToken, unsubscribe } from '../services/subscriptions.js';
 
 /**
  * The links of subscription emails (docs/API.md, *Email*):
@@ -27,18 +27,18 @@ export function subscriptionsHandler(db: Db) {
     if (action === 'unsubscribe' && method === 'POST') {
       const row = await unsubscribe(db, token);
       if (!row) return invalid();
-      return page(200, 'Unsubscribed', `<p>${escape(row.target)} will receive no more updates.</p>`);
+      return page(200, 'Unsubscribed', `<p>${escape(shownTarget(row))} will receive no more updates.</p>`);
     }
     if (method !== 'GET' && method !== 'HEAD') return void res.writeHead(405, { allow: action === 'unsubscribe' ? 'GET, HEAD, POST' : 'GET, HEAD', 'content-type': 'text/plain' }).end('Method Not Allowed');
     if (action === 'confirm') {
       const row = await confirmSubscription(db, token);
       if (!row) return invalid();
-      return page(200, 'Subscription confirmed', `<p>${escape(row.target)} will receive updates.</p>`);
+      return page(200, 'Subscription confirmed', `<p>${escape(shownTarget(row))} will receive updates.</p>`);
     }
     if (action === 'unsubscribe') {
       const row = await subscriberByToken(db, token, 'manage');
       if (!row) return invalid();
-      return page(200, 'Unsubscribe?', `<p>Stop sending updates to ${escape(row.target)}?</p>${unsubscribeForm}`);
+      return page(200, 'Unsubscribe?', `<p>Stop sending updates to ${escape(shownTarget(row))}?</p>${unsubscribeForm}`);
     }
     if (action === 'manage') {
       const row = await subscriberByToken(db, token, 'manage');
@@ -51,7 +51,7 @@ export function subscriptionsHandler(db: Db) {
       return page(
         200,
         `Your subscription to ${info.page}`,
-        `<p>${escape(info.email)} (${escape(info.state)}), ${escape(info.audience)} updates: ${follows}.</p>${info.state === 'unsubscribed' ? '' : unsubscribeForm}`,
+        `<p>${escape(info.target)} (${escape(info.state)}), ${escape(info.audience)} updates: ${follows}.</p>${info.state === 'unsubscribed' ? '' : unsubscribeForm}`,
       );
     }
     return void res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');

@@ -59,7 +59,7 @@ export interface NotifyWorker {
 const OUTBOX_BATCH = 20;
 const REMINDER_CHECK_MS = 15_000;
 const INSERT_CHUNK = 500;
-/** Where the per-subscriber unsubscribe link points (the route is to come, docs/API.md). */
+/** What a webhook's `meta.documentation` names: the payload's shape is Statuspage's. */
 const DOCUMENTATION = 'https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/';
 
 interface SubscriberForFanOut {
@@ -265,22 +265,20 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
       }
       sentThisHour.set(subscriber.id, count + 1);
       const delivery: OutgoingDelivery = { id: d.idempotency_key, attempt: d.attempts, subscriberId: subscriber.id, target: subscriber.target, signingSecrets: subscriber.signingSecrets };
-      const message = {
-        meta: { unsubscribe: `${options.origin}/api/v2/subscribers/${subscriber.id}/unsubscribe`, documentation: DOCUMENTATION },
-        ...(body as Record<string, unknown>),
-      };
       const emailPage = subscriber.channel === 'email' ? emailPages.get(subscriber.pageId) : undefined;
+      const linked = subscriber.channel === 'email' || subscriber.channel === 'webhook';
       work.push(async () => {
         let result: SendResult;
         try {
-          if (emailPage) {
-            // A fresh link token per attempt, stored hashed on the delivery (the links of a message
-            // that never arrived need not work).
-            const token = newLinkToken('manage');
-            await db.update(notificationDeliveries).set({ linkTokenHash: token.hash }).where(eq(notificationDeliveries.id, d.id));
-            const links = subscriptionLinks(options.origin, token.value);
+          // Emails and webhooks carry their unsubscribe link (`List-Unsubscribe`; `meta.unsubscribe`):
+          // a fresh token per attempt, stored hashed on the delivery (the links of a message that
+          // never arrived need not work). Slack and Teams hooks end by being deleted (404/410 disable
+          // them); SMS by STOP at the provider.
+          const links = linked ? subscriptionLinks(options.origin, await mintLinkToken(d.id)) : null;
+          if (emailPage && links) {
             delivery.email = { pageName: emailPage.name, accentColor: emailPage.branding.accentColor, manageUrl: links.manageUrl, unsubscribeUrl: links.unsubscribeUrl };
           }
+          const message = { meta: { unsubscribe: links?.unsubscribeUrl ?? null, documentation: DOCUMENTATION }, ...(body as Record<string, unknown>) };
           result = await channel.send(delivery, message);
         } catch (error) {
           result = { ok: false, retryable: true, disable: false, error: error instanceof Error ? error.message : String(error) };
@@ -291,6 +289,12 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
     await runLimited(work, config.concurrency);
     await record(outcomes, postponed);
     return claimed.length;
+  }
+
+  async function mintLinkToken(deliveryId: number): Promise<string> {
+    const token = newLinkToken('manage');
+    await db.update(notificationDeliveries).set({ linkTokenHash: token.hash }).where(eq(notificationDeliveries.id, deliveryId));
+    return token.value;
   }
 
   async function record(outcomes: { id: number; subscriberId: string; result: SendResult; attempts: number; createdAt: Date }[], postponed: number[]): Promise<void> {

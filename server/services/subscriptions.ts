@@ -210,9 +210,16 @@ export async function describeSubscription(db: Db, row: SubscriberRow) {
   const followed = reader && row.componentIds.length ? await listComponents(db, reader, { ids: row.componentIds }) : [];
   return {
     page: page?.name ?? '',
-    email: row.target,
+    channel: row.channel,
+    /** The address or number; a URL only by its origin: a Slack or Teams hook URL is a secret, and a link may be forwarded. */
+    target: shownTarget(row),
+    /** Kept for the email links' first readers. */
+    email: row.channel === 'email' ? row.target : undefined,
     audience: deployment?.name ?? 'public',
     state: row.state,
     follows: row.componentIds.length || row.groupIds.length ? followed.map((c) => c.name) : 'everything',
   };
 }
+
+export const shownTarget = (row: Pick<SubscriberRow, 'channel' | 'target'>): string =>
+  row.channel === 'email' || row.channel === 'sms' ? row.target : `${URL.parse(row.target)?.origin ?? 'a URL'}/…`;

@@ -5,6 +5,7 @@ import * as incidents from '../../server/services/incidents.js';
 import { publicAudience } from '../../server/auth/audience.js';
 import { audienceViewer } from '../../server/auth/viewer.js';
 import { statuspageAnswer } from '../../server/http/statuspage-api.js';
+import { subscriberByToken } from '../../server/services/subscriptions.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { createSubscriberMutation, drain, startReceiver, testWorker, type Receiver } from './helpers.js';
 
@@ -57,7 +58,10 @@ describe('webhook channel, end to end', () => {
       expect(String(request.headers['webhook-id'])).toMatch(new RegExp(`^msg_\\d+_${subscriberId}$`));
     }
     const incidentMessage = JSON.parse(receiver.requests.find((x) => JSON.parse(x.body).incident)!.body);
-    expect(incidentMessage.meta).toEqual({ unsubscribe: `https://status.test/api/v2/subscribers/${subscriberId}/unsubscribe`, documentation: expect.stringMatching(/^https:/) });
+    expect(incidentMessage.meta).toEqual({ unsubscribe: expect.stringMatching(/^https:\/\/status\.test\/subscriptions\/unsubscribe\?token=shm_/), documentation: expect.stringMatching(/^https:/) });
+    // The link's token names this subscriber (the route is tested end to end in self-service.test.ts).
+    const token = new URL(incidentMessage.meta.unsubscribe).searchParams.get('token');
+    expect((await subscriberByToken(hub.database.db, token, 'manage'))?.id).toBe(subscriberId);
     expect(incidentMessage.page).toEqual({ id: hub.page.id, name: hub.page.name, url: 'https://status.test/', status_indicator: 'major', status_description: 'Partial System Outage' });
     expect(incidentMessage.incident).toMatchObject({ id: incident.id, name: 'Elevated errors', status: 'investigating', impact: 'minor' });
     expect(incidentMessage.incident.incident_updates).toHaveLength(1);
