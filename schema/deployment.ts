@@ -21,6 +21,12 @@ Deployment.implement({
       type: [ComponentGroup],
       resolve: (deployment, _, ctx) => ctx.loaders.groupsByDeployment.load(deployment.id),
     }),
+    autoSubscribeCustomers: t.boolean({
+      nullable: true,
+      authScopes: { internal: true },
+      description: 'Staff only: a customer added to it gets an email subscriber at once (null, with an `auth/forbidden` error, for anyone else).',
+      resolve: (deployment) => deployment.autoSubscribeCustomers,
+    }),
     status: t.field({
       type: ComponentStatusEnum,
       description: 'Worst status among the components of its groups that the viewer can see.',
@@ -58,6 +64,7 @@ const DeploymentPatch = builder.inputType('DeploymentPatch', {
     description: t.string(),
     access: t.field({ type: DeploymentAccessEnum }),
     sortOrder: t.int(),
+    autoSubscribeCustomers: t.boolean({ description: 'Admins only: subscribe each customer added from now on (existing ones: `subscribeDeploymentCustomers`).' }),
   }),
 });
 

@@ -14,6 +14,7 @@ import './maintenance.js';
 import './staff.js';
 import './token.js';
 import './subscribers.js';
+import './customers.js';
 import './subscriptions.js';
 import './event.js';
 import './live.js';

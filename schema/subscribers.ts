@@ -3,6 +3,7 @@ import { ChannelKindEnum, DeliveryStatusEnum, SubscriberStateEnum } from './enum
 import type { NotificationDeliveryRow } from '../server/db/tables/index.js';
 import { deliveryStats, listDeliveries, listSubscribers, type ChannelStats, type SubscriberInfo } from '../server/read/notifications.js';
 import * as subs from '../server/services/subscribers.js';
+import { importLimits, importSubscribers, type SubscriberImport as ImportResult, type SubscriberImportError as ImportError } from '../server/services/subscriber-import.js';
 import { isId } from '../server/domain/validate.js';
 
 // Subscriber targets (a Slack webhook URL is a secret) and the delivery log: admins reading as staff.
@@ -85,6 +86,26 @@ RotatedSigningSecret.implement({
   }),
 });
 
+const SubscriberImportError = builder.objectRef<ImportError>('SubscriberImportError');
+SubscriberImportError.implement({
+  authScopes: admin,
+  fields: (t) => ({
+    line: t.exposeInt('line', { description: 'The line in the file where the row starts (the header is line 1).' }),
+    field: t.exposeString('field', { description: 'A column (`channel`, `target`, `email`, `components`, `groups`), or `csv` for the row as a whole.' }),
+    message: t.exposeString('message'),
+  }),
+});
+
+const SubscriberImport = builder.objectRef<ImportResult>('SubscriberImport');
+SubscriberImport.implement({
+  authScopes: admin,
+  fields: (t) => ({
+    created: t.exposeInt('created', { description: 'Subscribers made (with `dryRun`: that would be made); 0 when there are errors.' }),
+    skipped: t.exposeInt('skipped', { description: 'Rows the audience already has a subscriber for (same channel and target, any state), or repeating an earlier row.' }),
+    errors: t.field({ type: [SubscriberImportError], description: 'Every problem found; when not empty, nothing was written.', resolve: (r) => r.errors }),
+  }),
+});
+
 builder.queryFields((t) => ({
   subscribers: t.field({
     type: [Subscriber],
@@ -147,6 +168,17 @@ builder.mutationFields((t) => ({
         componentIds: (input.componentIds ?? []).map(String),
         groupIds: (input.groupIds ?? []).map(String),
       }),
+  }),
+  importSubscribers: t.field({
+    type: SubscriberImport,
+    authScopes: admin,
+    description: `Active subscribers of one audience from a CSV file (header row; columns \`channel\`, \`target\` or \`email\`, \`components\`, \`groups\`: docs/API.md), all or none: with any error nothing is written. At most ${importLimits.rows} rows and ${importLimits.bytes} bytes. Webhook signing secrets are not shown: rotate one to learn it.`,
+    args: {
+      audience: t.arg.string({ required: true, description: '`public` or `deployment:<slug>`.' }),
+      csv: t.arg.string({ required: true }),
+      dryRun: t.arg.boolean({ defaultValue: false, description: 'Check and count only; write nothing.' }),
+    },
+    resolve: (_, { audience, csv, dryRun }, ctx) => importSubscribers(ctx.service, { audience, csv, dryRun: dryRun ?? false }),
   }),
   disableSubscriber: t.field({
     type: Subscriber,

@@ -30,6 +30,8 @@ export const errorCodes = [
   'user/last_admin',
   'token/not_found',
   'subscriber/not_found',
+  'customer/not_found',
+  'customer/email_taken',
   'publication/leak_suspected',
   'input/too_complex',
   'input/too_large',
@@ -51,7 +53,7 @@ export class DomainError extends GraphQLError {
  * The same answer for a row that does not exist and for one the viewer may not see,
  * so an id from another audience or page reveals nothing.
  */
-export function notFound(entity: 'deployment' | 'group' | 'component' | 'incident' | 'maintenance' | 'template' | 'user' | 'token' | 'subscriber'): DomainError {
+export function notFound(entity: 'deployment' | 'group' | 'component' | 'incident' | 'maintenance' | 'template' | 'user' | 'token' | 'subscriber' | 'customer'): DomainError {
   const label = entity === 'group' ? 'Component group' : entity[0]!.toUpperCase() + entity.slice(1);
   return new DomainError(`${entity}/not_found`, `${label} not found`);
 }

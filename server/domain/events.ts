@@ -3,6 +3,7 @@ import type {
   AudienceTokenRow,
   ComponentGroupRow,
   ComponentRow,
+  CustomerRow,
   DeploymentRow,
   IncidentRow,
   IncidentUpdateRow,
@@ -26,7 +27,7 @@ import type { ComponentStatus, IncidentRole, Visibility } from './vocabulary.js'
  * consumer lets what it does not handle pass rather than assume every row is one of these.
  */
 
-export const entityKinds = ['deployment', 'group', 'component', 'incident', 'maintenance', 'template', 'api_token', 'audience_token', 'user', 'subscriber'] as const;
+export const entityKinds = ['deployment', 'group', 'component', 'incident', 'maintenance', 'template', 'api_token', 'audience_token', 'user', 'subscriber', 'customer'] as const;
 export type EntityKind = (typeof entityKinds)[number];
 
 /** The kinds whose rows some audience other than staff may see (server/read/visibility.ts). */
@@ -129,6 +130,10 @@ export interface EventChanges {
   'subscriber.updated': Updated<SubscriberRecord>;
   /** A new webhook signing secret; `after.signingSecretCount` says how many still sign. */
   'subscriber.secret_rotated': Updated<SubscriberRecord>;
+
+  /** Customers of a deployment (name and address): staff-only, never shown to any other audience. */
+  'customer.created': Created<CustomerRow>;
+  'customer.deleted': Deleted<CustomerRow>;
 
   'user.created': Created<UserRecord>;
   'user.updated': Change<UserRecord, UserRecord & { passwordChanged?: boolean }>;

@@ -27,8 +27,9 @@ const deploymentInput = inputSchema(
     description: text.description,
     access: z.enum(deploymentAccesses),
     sortOrder: z.number().int(),
+    autoSubscribeCustomers: z.boolean(),
   },
-  { description: '', access: 'open', sortOrder: 0 },
+  { description: '', access: 'open', sortOrder: 0, autoSubscribeCustomers: false },
 );
 
 const groupInput = inputSchema(
@@ -110,6 +111,8 @@ async function assertSlugFree(w: Writer, ctx: ServiceContext, slug: string, exce
 export async function createDeployment(ctx: ServiceContext, input: CreateInput<typeof deploymentInput>): Promise<DeploymentRow> {
   requirePermission(ctx, 'write:components');
   const data = deploymentInput.create(input);
+  // Subscribing customers is subscriber policy: an admin's call (server/services/customers.ts).
+  if (data.autoSubscribeCustomers) requirePermission(ctx, 'admin');
   return transact(ctx, async (w) => {
     await assertSlugFree(w, ctx, data.slug);
     const [row] = await w.tx.insert(deployments).values({ ...data, pageId: ctx.viewer.page.id }).returning();
@@ -121,6 +124,7 @@ export async function createDeployment(ctx: ServiceContext, input: CreateInput<t
 export async function updateDeployment(ctx: ServiceContext, deploymentId: string, patch: PatchInput<typeof deploymentInput>): Promise<DeploymentRow> {
   requirePermission(ctx, 'write:components');
   const data = deploymentInput.patch(patch);
+  if (data.autoSubscribeCustomers !== undefined) requirePermission(ctx, 'admin');
   return transact(ctx, async (w) => {
     const before = await lockDeployment(w, ctx, deploymentId);
     if (data.slug !== undefined) await assertSlugFree(w, ctx, data.slug, deploymentId);

@@ -1,13 +1,14 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { newSecret } from '../auth/secrets.js';
-import { audienceViewer } from '../auth/viewer.js';
+import type { Audience } from '../auth/audience.js';
+import { audienceViewer, type Viewer } from '../auth/viewer.js';
 import { deployments, subscribers, type SubscriberRow } from '../db/tables/index.js';
 import { invalidInput, notFound } from '../domain/errors.js';
 import type { SubscriberRecord } from '../domain/events.js';
 import { id, inputSchema, isId } from '../domain/validate.js';
 import { subscriberTarget } from '../domain/subscriber-target.js';
-import { channelKinds } from '../domain/vocabulary.js';
+import { channelKinds, type ChannelKind } from '../domain/vocabulary.js';
 import { newSigningSecret } from '../notify/channels/webhook.js';
 import { listComponents, listGroupsByIds } from '../read/catalog.js';
 import { listSubscribers, type SubscriberInfo } from '../read/notifications.js';
@@ -20,7 +21,7 @@ import { requirePermission, transact, type ServiceContext, type Writer } from '.
  * secret appears only in the answer that made it; the event log holds neither it nor any hash.
  */
 
-const audienceKey = z.string().regex(/^(public|deployment:[a-z0-9-]{1,63})$/, 'must be public or deployment:<slug>');
+export const audienceKey = z.string().regex(/^(public|deployment:[a-z0-9-]{1,63})$/, 'must be public or deployment:<slug>');
 
 const subscriberInput = inputSchema(
   {
@@ -68,49 +69,104 @@ async function info(w: Writer, ctx: ServiceContext, subscriberId: string): Promi
   return (await listSubscribers(w.tx as never, ctx.viewer, { id: subscriberId }))[0]!;
 }
 
+/** An audience key resolved on the caller's page: its deployment (none for `public`) and a viewer reading as it. */
+export interface SubscriberAudience {
+  deployment: { id: string; slug: string } | null;
+  viewer: Viewer;
+}
+
+/** `public` or `deployment:<slug>` of the caller's page; anything else is bad input on `audience`. */
+export async function resolveAudience(w: Writer, ctx: ServiceContext, key: string): Promise<SubscriberAudience> {
+  const parsed = audienceKey.safeParse(key);
+  if (!parsed.success) throw invalidInput('audience', parsed.error.issues[0]?.message ?? 'is not valid');
+  let deployment: SubscriberAudience['deployment'] = null;
+  if (parsed.data !== 'public') {
+    const slug = parsed.data.slice('deployment:'.length);
+    [deployment = null] = await w.tx
+      .select({ id: deployments.id, slug: deployments.slug })
+      .from(deployments)
+      .where(and(eq(deployments.pageId, ctx.viewer.page.id), eq(deployments.slug, slug)));
+    if (!deployment) throw invalidInput('audience', 'no such deployment');
+  }
+  const audience: Audience = deployment ? { kind: 'deployment', deploymentId: deployment.id, slug: deployment.slug } : { kind: 'public' };
+  return { deployment, viewer: audienceViewer(ctx.viewer.page, audience) };
+}
+
+/** The target as stored (trimmed; emails lower-cased), or why it is not one for the channel. */
+export function checkTarget(channel: ChannelKind, target: string): { value: string } | { message: string } {
+  const result = subscriberTarget[channel].safeParse(target);
+  return result.success ? { value: result.data } : { message: result.error.issues[0]?.message ?? 'is not valid' };
+}
+
+/** A subscriber about to be made by staff: target checked, follows visible to its audience. */
+export interface NewSubscriber {
+  channel: ChannelKind;
+  target: string;
+  componentIds: string[];
+  groupIds: string[];
+}
+
+export interface InsertedSubscriber {
+  row: SubscriberRow;
+  signingSecret: string | null;
+  manageToken: string;
+}
+
+/**
+ * Insert active subscribers of one audience (staff vouch for them: no opt-in), each with a manage
+ * token and, for webhooks, a signing secret, and record `subscriber.created` for each. The caller
+ * has checked targets (`checkTarget`) and that what they follow is visible to the audience.
+ */
+export async function insertActiveSubscribers(w: Writer, ctx: ServiceContext, audience: SubscriberAudience, list: readonly NewSubscriber[]): Promise<InsertedSubscriber[]> {
+  const made: InsertedSubscriber[] = [];
+  // 1,000 rows of 11 values stay far below PostgreSQL's 65,535 parameters per statement.
+  for (let at = 0; at < list.length; at += 1000) {
+    const chunk = list.slice(at, at + 1000).map((s) => ({ ...s, manage: newSecret('session'), signingSecret: s.channel === 'webhook' ? newSigningSecret() : null }));
+    const rows = await w.tx
+      .insert(subscribers)
+      .values(
+        chunk.map((s) => ({
+          pageId: ctx.viewer.page.id,
+          audienceKind: audience.deployment ? ('deployment' as const) : ('public' as const),
+          deploymentId: audience.deployment?.id ?? null,
+          channel: s.channel,
+          target: s.target,
+          componentIds: s.componentIds,
+          groupIds: s.groupIds,
+          state: 'active' as const,
+          manageTokenHash: s.manage.hash,
+          signingSecrets: s.signingSecret ? [s.signingSecret] : [],
+        })),
+      )
+      .returning();
+    // RETURNING promises no order: each row is matched to its secrets by its manage token's hash.
+    const byHash = new Map(chunk.map((s) => [s.manage.hash, s]));
+    for (const row of rows) {
+      const s = byHash.get(row.manageTokenHash!)!;
+      made.push({ row, signingSecret: s.signingSecret, manageToken: s.manage.value });
+    }
+  }
+  for (const { row } of made) await w.record({ action: 'subscriber.created', entityType: 'subscriber', entityId: row.id, after: subscriberRecord(row) });
+  return made;
+}
+
 /** Add a subscriber; staff-made ones are active at once (no opt-in: staff vouch for them). */
 export async function createSubscriber(ctx: ServiceContext, input: Parameters<typeof subscriberInput.create>[0]): Promise<CreatedSubscriber> {
   requirePermission(ctx, 'admin');
   const data = subscriberInput.create(input);
-  const target = subscriberTarget[data.channel].safeParse(data.target);
-  if (!target.success) throw invalidInput('target', target.error.issues[0]?.message ?? 'is not valid');
-  const manage = newSecret('session');
-  const signingSecret = data.channel === 'webhook' ? newSigningSecret() : null;
+  const target = checkTarget(data.channel, data.target);
+  if ('message' in target) throw invalidInput('target', target.message);
   return transact(ctx, async (w) => {
-    let deployment: { id: string; slug: string } | undefined;
-    if (data.audience !== 'public') {
-      const slug = data.audience.slice('deployment:'.length);
-      [deployment] = await w.tx
-        .select({ id: deployments.id, slug: deployments.slug })
-        .from(deployments)
-        .where(and(eq(deployments.pageId, ctx.viewer.page.id), eq(deployments.slug, slug)));
-      if (!deployment) throw invalidInput('audience', 'no such deployment');
-    }
+    const audience = await resolveAudience(w, ctx, data.audience);
     // What it follows must be something its audience can see: anything else would never notify.
-    const viewer = audienceViewer(ctx.viewer.page, deployment ? { kind: 'deployment', deploymentId: deployment.id, slug: deployment.slug } : { kind: 'public' });
-    if (data.componentIds.length && (await listComponents(w.tx as never, viewer, { ids: data.componentIds })).length !== data.componentIds.length) {
+    if (data.componentIds.length && (await listComponents(w.tx as never, audience.viewer, { ids: data.componentIds })).length !== data.componentIds.length) {
       throw invalidInput('componentIds', 'names a component this audience cannot see');
     }
-    if (data.groupIds.length && (await listGroupsByIds(w.tx as never, viewer, data.groupIds)).length !== data.groupIds.length) {
+    if (data.groupIds.length && (await listGroupsByIds(w.tx as never, audience.viewer, data.groupIds)).length !== data.groupIds.length) {
       throw invalidInput('groupIds', 'names a group this audience cannot see');
     }
-    const [row] = await w.tx
-      .insert(subscribers)
-      .values({
-        pageId: ctx.viewer.page.id,
-        audienceKind: deployment ? 'deployment' : 'public',
-        deploymentId: deployment?.id ?? null,
-        channel: data.channel,
-        target: target.data,
-        componentIds: data.componentIds,
-        groupIds: data.groupIds,
-        state: 'active',
-        manageTokenHash: manage.hash,
-        signingSecrets: signingSecret ? [signingSecret] : [],
-      })
-      .returning();
-    await w.record({ action: 'subscriber.created', entityType: 'subscriber', entityId: row!.id, after: subscriberRecord(row!) });
-    return { subscriber: await info(w, ctx, row!.id), signingSecret, manageToken: manage.value };
+    const [made] = await insertActiveSubscribers(w, ctx, audience, [{ channel: data.channel, target: target.value, componentIds: data.componentIds, groupIds: data.groupIds }]);
+    return { subscriber: await info(w, ctx, made!.row.id), signingSecret: made!.signingSecret, manageToken: made!.manageToken };
   });
 }
 

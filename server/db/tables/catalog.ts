@@ -1,4 +1,4 @@
-import { doublePrecision, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, doublePrecision, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { componentStatusEnum, deploymentAccessEnum, visibilityEnum } from './enums.js';
 import { pages } from './pages.js';
 
@@ -14,6 +14,8 @@ export const deployments = pgTable(
     description: text().notNull().default(''),
     access: deploymentAccessEnum().notNull().default('open'),
     sortOrder: integer().notNull().default(0),
+    /** Staff-only: a customer added to it is subscribed (email) to its groups at once (server/services/customers.ts). */
+    autoSubscribeCustomers: boolean().notNull().default(false),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('deployments_page_slug').on(t.pageId, t.slug)],

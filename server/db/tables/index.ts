@@ -8,3 +8,4 @@ export * from './access.js';
 export * from './events.js';
 export * from './uptime.js';
 export * from './notifications.js';
+export * from './customers.js';
