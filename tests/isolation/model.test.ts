@@ -17,7 +17,9 @@ import { Collector, maxSeq, startTestNode, subscribeSse, subscribeWs, waitUntil,
 import { statuspageEndpoints } from '../../server/http/statuspage-api.js';
 import { widestSelection } from '../helpers/schema-documents.js';
 import * as subscribers from '../../server/services/subscribers.js';
-import { drain, startReceiver, testWorker, type Receiver } from '../notify/helpers.js';
+import { statusLabel } from '../../server/notify/channels/summary.js';
+import { drain, everyChannelWorker, fakeSmsAccount, startFakeSms, startReceiver, type FakeSms, type Receiver } from '../notify/helpers.js';
+import { startSmtpSink, type SmtpSink } from '../notify/smtp.js';
 
 /**
  * The one promise, tested across change. fast-check generates random sequences of staff
@@ -29,9 +31,12 @@ import { drain, startReceiver, testWorker, type Receiver } from '../notify/helpe
  * in server/read/visibility.ts) says which markers each audience may see. No audience may see a
  * marker outside its set, and staff must see every current marker, so the test cannot pass by
  * seeing nothing. A stream whose access was taken away must end, and receive nothing after.
- * Notifications are viewers too: a webhook subscriber per audience (public, A, B) on a local
- * receiver, the notifier run after every step; each must get the step's tick and nothing else of
- * another audience's.
+ * Notifications are viewers too: per audience (public, A, B) a subscriber on every channel — webhook,
+ * email (a real SMTP server), Slack and Teams (local receivers for their incoming webhooks), SMS (a
+ * local fake of Twilio's API) — and a webhook subscriber following one component only; the notifier
+ * runs after every step. Each channel must get the step's tick and nothing its audience may not see;
+ * the one-component subscriber must hear only of that component and of what affects it or the whole
+ * page (never the tick), and must have heard of it at least once per run.
  *
  * Each run gets a page (tenant) of its own on one database and node. MODEL_RUNS and MODEL_STEPS
  * raise the counts; a failure prints its seed and path (FC_SEED / FC_PATH replay it).
@@ -59,6 +64,8 @@ interface StoryModel {
   visibility: Visibility;
   pageWide: boolean;
   componentIds: Set<string>;
+  /** Every component it has affected (its updates name them), for the one-component subscriber. */
+  touched: Set<string>;
   /** Strings that go wherever it goes. */
   markers: string[];
   /** Strings only staff ever see (internal notes, war room, roles). */
@@ -73,6 +80,16 @@ interface Stream {
   checked: number;
   /** Set once its access was taken away: it must have ended, with nothing at or after this seq. */
   revokedAt?: number;
+}
+
+/** A notification subscriber, read through its receiver: `read` gives every message it got so far, as text. */
+interface Listener {
+  audience: Exclude<Audience, 'internal'>;
+  channel: 'webhook' | 'email' | 'slack' | 'teams' | 'sms';
+  /** A narrow subscriber: the one component it follows. */
+  follows?: string;
+  read: () => string[];
+  checked: number;
 }
 
 interface Model {
@@ -91,12 +108,17 @@ let pageCount = 0;
 let operations = 0;
 let checks = 0;
 let receiver: Receiver;
-let notifier: ReturnType<typeof testWorker>;
+let smtp: SmtpSink;
+let sms: FakeSms;
+let notifier: ReturnType<typeof everyChannelWorker>;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   receiver = await startReceiver();
-  notifier = testWorker(database.db);
+  smtp = await startSmtpSink();
+  sms = await startFakeSms(fakeSmsAccount.SMS_ACCOUNT_SID, fakeSmsAccount.SMS_AUTH_TOKEN);
+  // Nothing held back: no consolidation wait (testNotifyConfig) and no hourly cap within reach.
+  notifier = everyChannelWorker(database.db, { smtpUrl: smtp.url, smsUrl: sms.url }, { NOTIFY_MAX_PER_HOUR: '1000000' });
   // The limits have tests of their own; here the widest documents must get through.
   const wide = { depth: 30, aliases: 10_000, tokens: 1_000_000, cost: 100_000_000, directives: 1_000 };
   const rate = { points: 1_000_000, seconds: 1 };
@@ -107,6 +129,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await notifier?.close();
   await receiver?.close();
+  await smtp?.close();
+  await sms?.close();
   await node?.close();
   await database?.destroy();
 });
@@ -124,8 +148,9 @@ class World {
   sessionCookie = '';
   userId = '';
   tickId = '';
-  /** Webhook messages already checked, per audience. */
-  notified: Record<Exclude<Audience, 'internal'>, number> = { public: 0, A: 0, B: 0 };
+  readonly listeners: Listener[] = [];
+  /** Per audience, the one component its narrow subscriber follows. */
+  followed = { public: '', A: '', B: '' };
 
   private constructor(
     readonly page: PageRow,
@@ -168,6 +193,9 @@ class World {
         const marker = this.marker();
         const row = await catalog.createComponent(ctx, { name: `${marker} component`, groupId, visibility });
         model.components.set(row.id, { groupId, visibility, marker });
+        // The narrow subscribers: public follows the ungrouped public component, A and B the one in their group.
+        const dep = groupId === null ? (visibility === 'public' ? 'public' : null) : model.groups.get(groupId)!.dep;
+        if (dep) this.followed[dep] = row.id;
       }
     }
     // Public, ungrouped, no marker: its status flips after every step so each stream has an event to wait for.
@@ -177,10 +205,7 @@ class World {
     this.readToken.internal = await this.mintApiToken();
     await this.newBToken();
     await this.newApiToken();
-    for (const audience of ['public', 'A', 'B'] as const) {
-      const key = audience === 'public' ? 'public' : `deployment:dep-${audience.toLowerCase()}`;
-      await subscribers.createSubscriber(ctx, { audience: key, channel: 'webhook', target: `${receiver.url}/${this.page.slug}/${audience}` });
-    }
+    await this.subscribe();
     const user = await staff.createUser(ctx, { email: `model-${pageCount}@example.com`, name: 'Model staff', role: 'viewer', password: 'model password 1' });
     this.userId = user.id;
     await this.newSession();
@@ -192,6 +217,34 @@ class World {
       this.open(transport, 'internal', 'session');
     }
     await waitUntil(() => node.node.live.hub.subscriberCount() >= this.streams.length, 5_000, 'streams registered');
+  }
+
+  /** Every channel per audience, and one webhook that follows one component; each heard through its receiver. */
+  private async subscribe(): Promise<void> {
+    const { slug } = this.page;
+    for (const [i, audience] of (['public', 'A', 'B'] as const).entries()) {
+      const key = audience === 'public' ? 'public' : `deployment:dep-${audience.toLowerCase()}`;
+      const hook = `${receiver.url}/${slug}/${audience}`;
+      const mail = `${slug}-${audience.toLowerCase()}@example.test`;
+      const phone = `+1555${String(pageCount).padStart(4, '0')}${i}`;
+      const texts = (path: string) => () => receiver.requests.filter((r) => r.path === path).map((r) => r.body);
+      const targets: [Listener['channel'], string, () => string[]][] = [
+        ['webhook', hook, texts(`/${slug}/${audience}`)],
+        ['slack', `${hook}/slack`, texts(`/${slug}/${audience}/slack`)],
+        ['teams', `${hook}/teams`, texts(`/${slug}/${audience}/teams`)],
+        ['email', mail, () => smtp.mails.filter((m) => m.to.includes(mail)).map(({ mail: m }) => [m.subject, m.text, m.html].join('\n'))],
+        ['sms', phone, () => sms.messages.filter((m) => m.to === phone).map((m) => m.body)],
+      ];
+      for (const [channel, target, read] of targets) {
+        await subscribers.createSubscriber(this.ctx, { audience: key, channel, target });
+        this.listeners.push({ audience, channel, read, checked: 0 });
+      }
+      const component = this.followed[audience];
+      await subscribers.createSubscriber(this.ctx, { audience: key, channel: 'webhook', target: `${hook}/one`, componentIds: [component] });
+      this.listeners.push({ audience, channel: 'webhook', follows: component, read: texts(`/${slug}/${audience}/one`), checked: 0 });
+    }
+    // Each narrow subscriber's component changes once, so each must hear something in the first check.
+    for (const id of Object.values(this.followed)) await catalog.setComponentStatus(this.ctx, id, 'degraded_performance');
   }
 
   async mintAudienceToken(dep: Dep): Promise<string> {
@@ -270,6 +323,25 @@ class World {
     return out;
   }
 
+  /**
+   * What a subscriber of `audience` following only component `id` may hear of (server/notify/message.ts
+   * `follows`): that component, and the incidents and maintenances the audience sees that affect it
+   * (as the audience sees it) or the whole page, with all they show (their texts, the components they name).
+   */
+  allowedFollowing(audience: Exclude<Audience, 'internal'>, id: string): Set<string> {
+    const out = new Set<string>();
+    const followedVisible = this.componentVisible(id, audience);
+    if (followedVisible) out.add(this.model.components.get(id)!.marker);
+    for (const stories of [this.model.incidents, this.model.maintenances]) {
+      for (const story of stories.values()) {
+        if (!this.storyVisible(story, audience) || !(story.pageWide || (followedVisible && story.componentIds.has(id)))) continue;
+        story.markers.forEach((m) => out.add(m));
+        for (const c of story.touched) if (this.componentVisible(c, audience)) out.add(this.model.components.get(c)!.marker);
+      }
+    }
+    return out;
+  }
+
   /** Every marker that exists now: staff must see each. */
   current(): Set<string> {
     const { model } = this;
@@ -313,16 +385,25 @@ class World {
       stream.checked = collector.results.length;
       this.expectOnly(JSON.stringify(fresh), stream.audience, `${step}: ${collector.label}`);
     }
-    // The notifier, after the step and its tick: every subscriber hears of the tick (a public
-    // component), and of nothing its audience may not see.
+    // The notifier, after the step and its tick: every channel's subscriber hears of the tick (a
+    // public component), and of nothing its audience may not see; a narrow one only of what it follows.
     await drain(notifier);
-    for (const audience of ['public', 'A', 'B'] as const) {
-      const mine = receiver.requests.filter((r) => r.path === `/${this.page.slug}/${audience}`);
-      const fresh = mine.slice(this.notified[audience]);
-      this.notified[audience] = mine.length;
-      expect(fresh.some((r) => r.body.includes(this.tickId)), `${step}: webhook as ${audience} got the tick`).toBe(true);
-      this.expectOnly(fresh.map((r) => r.body).join('\n'), audience, `${step}: webhook as ${audience}`);
+    for (const listener of this.listeners) {
+      const all = listener.read();
+      const fresh = all.slice(listener.checked);
+      listener.checked = all.length;
+      const where = `${step}: ${listener.channel}${listener.follows ? ' (one component)' : ''} as ${listener.audience}`;
+      const tick = this.tickIn(listener.channel);
+      if (listener.follows) {
+        expect(fresh.filter((m) => m.includes(this.tickId)), `${where} heard of the tick it does not follow`).toEqual([]);
+        this.expectWithin(fresh.join('\n'), this.allowedFollowing(listener.audience, listener.follows), where);
+        if (step === 'initial state') expect(fresh.join('\n'), `${where} heard of its component`).toContain(this.model.components.get(listener.follows)!.marker);
+      } else {
+        expect(fresh.some((m) => m.includes(tick)), `${where} got the tick (${tick})`).toBe(true);
+        this.expectOnly(fresh.join('\n'), listener.audience, where);
+      }
     }
+    expect(sms.refused, 'the fake SMS API refused nothing').toEqual([]);
     // Replace what ended, so every audience is watched through every step.
     for (const stream of this.streams.filter((s) => s.revokedAt !== undefined)) {
       this.streams.splice(this.streams.indexOf(stream), 1);
@@ -379,9 +460,19 @@ class World {
   }
 
   expectOnly(text: string, audience: Audience, where: string): void {
-    const allowed = this.allowed(audience);
+    this.expectWithin(text, this.allowed(audience), where);
+  }
+  expectWithin(text: string, allowed: Set<string>, where: string): void {
     const leaked = [...new Set(text.match(markerPattern) ?? [])].filter((m) => !allowed.has(m));
     expect(leaked, `${where} leaked`).toEqual([]);
+  }
+
+  /** How each channel tells of this step's tick: the webhook by the component's id, the others in words. */
+  tickIn(channel: Listener['channel']): string {
+    const [from, to] = this.tickStatus ? ['operational', 'degraded_performance'] : ['degraded_performance', 'operational'];
+    if (channel === 'webhook') return this.tickId;
+    if (channel === 'email') return `Tick is ${to.replace(/_/g, ' ')}`;
+    return `${channel === 'slack' ? '*Tick*' : 'Tick'}: ${statusLabel(from)} → ${statusLabel(to)}`;
   }
 
   /** Every Query field, widest selection, plus every entity by id. */
@@ -504,7 +595,10 @@ class DeleteComponent extends Step {
     const id = world.pick(world.model.components, this.target)!;
     await catalog.deleteComponent(world.ctx, id);
     world.model.components.delete(id);
-    for (const story of [...world.model.incidents.values(), ...world.model.maintenances.values()]) story.componentIds.delete(id);
+    for (const story of [...world.model.incidents.values(), ...world.model.maintenances.values()]) {
+      story.componentIds.delete(id);
+      story.touched.delete(id);
+    }
   }
   toString() {
     return `deleteComponent(#${this.target})`;
@@ -563,6 +657,7 @@ class CreateIncident extends Step {
       visibility: this.visibility,
       pageWide: this.pageWide ?? ids.length === 0,
       componentIds: new Set(ids),
+      touched: new Set(ids),
       markers: [title, message],
       staffOnly: [note, room],
       resolved: this.backfill,
@@ -594,6 +689,7 @@ class PostUpdate extends Step {
     story.markers.push(message);
     story.staffOnly.push(note);
     if (ids) story.componentIds = new Set(ids);
+    ids?.forEach((c) => story.touched.add(c));
     story.resolved = this.resolve;
   }
   toString() {
@@ -654,7 +750,7 @@ class CreateMaintenance extends Step {
       scheduledEnd: new Date(start.getTime() + 3_600_000),
       componentIds: ids,
     });
-    world.model.maintenances.set(row.id, { visibility: this.visibility, pageWide: this.pageWide ?? ids.length === 0, componentIds: new Set(ids), markers: [title, body], staffOnly: [], resolved: false });
+    world.model.maintenances.set(row.id, { visibility: this.visibility, pageWide: this.pageWide ?? ids.length === 0, componentIds: new Set(ids), touched: new Set(ids), markers: [title, body], staffOnly: [], resolved: false });
   }
   toString() {
     return `createMaintenance(${this.visibility}, pageWide ${this.pageWide}, components ${JSON.stringify(this.components)})`;
@@ -674,6 +770,7 @@ class UpdateMaintenance extends Step {
     const ids = this.components ? world.pickComponents(this.components) : undefined;
     await maintenance.updateMaintenance(world.ctx, id, { componentIds: ids, visibility: this.visibility });
     if (ids) story.componentIds = new Set(ids);
+    ids?.forEach((c) => story.touched.add(c));
     if (this.visibility) story.visibility = this.visibility;
   }
   toString() {
@@ -777,7 +874,7 @@ it(
       }),
       { numRuns: runs, seed, path: process.env.FC_PATH, endOnFailure: process.env.MODEL_SHRINK !== '1', verbose: 2 },
     );
-    console.info(`model-based isolation: ${runs} runs, ${operations} operations, ${checks} checks (every Query field, feed and ${10} streams per check)`);
+    console.info(`model-based isolation: ${runs} runs, ${operations} operations, ${checks} checks (every Query field, feed, ${10} streams and ${18} notification subscribers per check)`);
   },
   15 * 60_000,
 );

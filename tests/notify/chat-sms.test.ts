@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribers } from '../../server/db/tables/index.js';
@@ -8,41 +6,7 @@ import { createNotifyWorker, type NotifyWorker } from '../../server/notify/worke
 import * as catalog from '../../server/services/catalog.js';
 import * as incidents from '../../server/services/incidents.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
-import { createSubscriberMutation, drain, runUntil, startReceiver, testNotifyConfig, type Receiver } from './helpers.js';
-
-/** A local fake of Twilio's Messages API: checks Basic auth and the form, records each message, answers per `respond`. */
-interface FakeSms {
-  url: string;
-  messages: { to: string; from: string; body: string; key: string; at: number }[];
-  /** Refused requests (bad auth, path or form), which must stay empty. */
-  refused: string[];
-  respond: (to: string, attempt: number) => { status: number; body?: unknown; headers?: Record<string, string> };
-  close(): Promise<void>;
-}
-
-async function startFakeSms(sid: string, token: string): Promise<FakeSms> {
-  const fake: FakeSms = { url: '', messages: [], refused: [], respond: () => ({ status: 201 }), close: async () => {} };
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
-      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-      if (req.method !== 'POST' || req.url !== `/2010-04-01/Accounts/${sid}/Messages.json`) return fake.refused.push(`path ${req.url}`), reply(404, { code: 20404 });
-      if (req.headers.authorization !== `Basic ${Buffer.from(`${sid}:${token}`).toString('base64')}`) return fake.refused.push('auth'), reply(401, { code: 20003 });
-      if (req.headers['content-type'] !== 'application/x-www-form-urlencoded' || !form.get('To') || !form.get('From') || !form.get('Body')) return fake.refused.push('form'), reply(400, { code: 21602 });
-      const to = form.get('To')!;
-      const key = String(req.headers['i-twilio-idempotency-token'] ?? '');
-      fake.messages.push({ to, from: form.get('From')!, body: form.get('Body')!, key, at: Date.now() });
-      const answer = fake.respond(to, fake.messages.filter((m) => m.to === to).length);
-      reply(answer.status, answer.body ?? { sid: `SM${fake.messages.length}`, status: 'queued', to }, answer.headers);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())));
-  return fake;
-}
+import { createSubscriberMutation, drain, fakeSmsAccount, runUntil, startFakeSms, startReceiver, testNotifyConfig, type FakeSms, type Receiver } from './helpers.js';
 
 let hub: TestHub;
 let chat: Receiver;
@@ -54,9 +18,9 @@ let closeChannels: () => void;
 beforeAll(async () => {
   hub = await startTestHub();
   chat = await startReceiver();
-  sms = await startFakeSms('AC0123', 'secret-token');
+  sms = await startFakeSms(fakeSmsAccount.SMS_ACCOUNT_SID, fakeSmsAccount.SMS_AUTH_TOKEN);
   admin = await hub.apiToken(['admin']);
-  const config = testNotifyConfig({ SMS_PROVIDER_URL: sms.url, SMS_ACCOUNT_SID: 'AC0123', SMS_AUTH_TOKEN: 'secret-token', SMS_FROM: '+15550000000' });
+  const config = testNotifyConfig({ SMS_PROVIDER_URL: sms.url, ...fakeSmsAccount });
   const channels = chatSmsChannels(config);
   expect(channels.map((c) => c.kind)).toEqual(['slack', 'teams', 'sms']);
   worker = createNotifyWorker({ db: hub.database.db, config, origin: 'https://status.test', channels });
@@ -152,7 +116,7 @@ describe('Slack, Teams and SMS channels', () => {
     // SMS: short, with the page, what changed and the link, from the configured number.
     expect(sms.refused).toEqual([]);
     for (const m of smsTo('+15551230001')) {
-      expect(m.from).toBe('+15550000000');
+      expect(m.from).toBe(fakeSmsAccount.SMS_FROM);
       expect(m.body.length).toBeLessThanOrEqual(320);
       expect(m.key).toMatch(/^msg_\d+_/);
     }
