@@ -8,16 +8,30 @@ const emailEnv = z.object({
   NOTIFY_EMAIL_FROM: z.string().min(3).default('statushub <status@localhost>'),
   /** One SMTP attempt's timeout. */
   NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(20_000),
+  /** SMTP connections kept open to the server at once (nodemailer's pool). */
+  NOTIFY_SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(4),
+  /** Messages sent over one SMTP connection before it is replaced by a fresh one. */
+  NOTIFY_SMTP_MAX_MESSAGES: z.coerce.number().int().min(1).default(100),
 });
 
 export interface EmailConfig {
   smtpUrl: string;
   from: string;
   timeoutMs: number;
+  /** The SMTP pool (server/notify/channels/email.ts): 4 connections, 100 messages each, when unset. */
+  maxConnections?: number;
+  maxMessages?: number;
 }
 
 /** Null when SMTP_URL is unset. */
 export function emailConfigFromEnv(env: NodeJS.ProcessEnv = process.env): EmailConfig | null {
   const e = emailEnv.parse(env);
-  return e.SMTP_URL ? { smtpUrl: e.SMTP_URL, from: e.NOTIFY_EMAIL_FROM, timeoutMs: e.NOTIFY_TIMEOUT_MS } : null;
+  if (!e.SMTP_URL) return null;
+  return {
+    smtpUrl: e.SMTP_URL,
+    from: e.NOTIFY_EMAIL_FROM,
+    timeoutMs: e.NOTIFY_TIMEOUT_MS,
+    maxConnections: e.NOTIFY_SMTP_MAX_CONNECTIONS,
+    maxMessages: e.NOTIFY_SMTP_MAX_MESSAGES,
+  };
 }

@@ -17,6 +17,9 @@ export interface EmailOptions {
   smtpUrl: string;
   from: string;
   timeoutMs: number;
+  /** SMTP connections open at once (4 when unset) and messages per connection (100). */
+  maxConnections?: number;
+  maxMessages?: number;
 }
 
 /** What the worker adds to an email delivery: the page and the subscriber's links. */
@@ -101,17 +104,23 @@ export function smtpResult(error: unknown): SendResult {
   return { ok: false, status, retryable: false, disable: hardBounce && (e.code === 'EENVELOPE' || /\b5\.1\.\d\b|user|mailbox|recipient/i.test(message)), error: message };
 }
 
-export function emailChannel(options: EmailOptions): Channel & { close(): void } {
-  const transport = nodemailer.createTransport({
+/** The channel's pooled SMTP transport settings (also what bench/notify.ts measures its ceiling with). */
+export function smtpTransportOptions(options: EmailOptions) {
+  return {
     url: options.smtpUrl,
-    pool: true,
-    maxConnections: 4,
+    pool: true as const,
+    maxConnections: options.maxConnections ?? 4,
+    maxMessages: options.maxMessages ?? 100,
     // Retries are the worker's (durable, the same Message-ID), not the pool's in memory.
     maxRequeues: 0,
     connectionTimeout: options.timeoutMs,
     greetingTimeout: options.timeoutMs,
     socketTimeout: options.timeoutMs,
-  });
+  };
+}
+
+export function emailChannel(options: EmailOptions): Channel & { close(): void } {
+  const transport = nodemailer.createTransport(smtpTransportOptions(options));
   const domain = (() => {
     const at = options.from.lastIndexOf('@');
     return at >= 0 ? options.from.slice(at + 1).replace(/[>\s]/g, '') : 'statushub.invalid';
