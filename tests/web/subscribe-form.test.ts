@@ -4,7 +4,7 @@ import { provideClient } from '@urql/vue';
 import { flushPromises, mount } from '@vue/test-utils';
 import { parse, print, validate, type DocumentNode } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defineComponent, h } from 'vue';
+import { defineComponent, h, ref } from 'vue';
 import { createMemoryHistory, createRouter } from 'vue-router';
 import { schema } from '../../schema/index.js';
 import SubscribeButton from '../../web/src/components/SubscribeButton.vue';
@@ -106,13 +106,13 @@ function fakeServer(channels: string[], subscribe: (input: Record<string, unknow
   return { client, sent, subscriptions: () => sent.filter((s) => s.operationName === 'Subscribe') };
 }
 
-async function mountButton(client: Client) {
+async function mountButton(client: Client, shown = ref(groups)) {
   const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/:any(.*)*', component: { render: () => null } }] });
   await router.push('/');
   const Host = defineComponent({
     setup() {
       provideClient(client);
-      return () => h(SubscribeButton, { groups, ungrouped });
+      return () => h(SubscribeButton, { groups: shown.value, ungrouped });
     },
   });
   const wrapper = mount(Host, { global: { plugins: [router] }, attachTo: document.body });
@@ -211,6 +211,12 @@ describe('SubscribeButton', () => {
     const note = wrapper.get('[role="status"].subscribe-accepted-note');
     expect(note.text()).toBe('Check ana@example.test to confirm: nothing is sent until you follow the confirmation link.');
     expect(document.activeElement).toBe(note.element);
+
+    // Another address: the form is back, empty, with focus in its field.
+    await wrapper.findAll('button').find((b) => b.text() === 'Subscribe another address')!.trigger('click');
+    await flushPromises();
+    expect(document.activeElement).toBe(byLabel('Email address').element);
+    expect(byLabel('Email address').element.value).toBe('');
     wrapper.unmount();
   });
 
@@ -227,6 +233,24 @@ describe('SubscribeButton', () => {
     await flushPromises();
     expect(subscriptions()[0]!.variables.input).toEqual({ channel: 'webhook', target: 'https://hooks.example.test/status', groups: ['g-delivery'] });
     expect(wrapper.get('.subscribe-accepted-note').text()).toMatch(/^We POSTed a confirmation to your URL with your signing secret and a confirm link/);
+    wrapper.unmount();
+  });
+
+  it('does not send a component that a live update took off the page after it was ticked', async () => {
+    const { client, subscriptions } = fakeServer(['email']);
+    const shown = ref(groups);
+    const { wrapper, open, byLabel } = await mountButton(client, shown);
+    await open();
+    await byLabel('Email address').setValue('ana@example.test');
+    await byLabel('Only the components I choose').setValue(true);
+    await byLabel('API').setValue(true);
+    await byLabel('Push delivery').setValue(true);
+    shown.value = groups.map((g) => (g.id === 'g-delivery' ? { ...g, components: g.components.filter((x) => x.id !== 'c-push') } : g));
+    await flushPromises();
+    expect(wrapper.text()).not.toContain('Push delivery');
+    await wrapper.get('form').trigger('submit');
+    await flushPromises();
+    expect(subscriptions()[0]!.variables.input).toEqual({ channel: 'email', target: 'ana@example.test', components: ['c-api'] });
     wrapper.unmount();
   });
 
