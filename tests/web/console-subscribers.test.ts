@@ -10,6 +10,7 @@ import { schema } from '../../schema/index.js';
 import * as catalog from '../../server/services/catalog.js';
 import * as incidents from '../../server/services/incidents.js';
 import { provideConsole } from '../../web/src/composables/useConsole';
+import * as customerDocuments from '../../web/src/graphql/manage-customers';
 import * as subscriberDocuments from '../../web/src/graphql/manage-subscribers';
 import { audienceOptions, followsLabel, percent, visibleCatalog } from '../../web/src/subscribers';
 import ManageSubscribers from '../../web/src/views/console/ManageSubscribers.vue';
@@ -25,7 +26,7 @@ const isDocument = (value: unknown): value is DocumentNode => typeof value === '
 const errorsOf = (document: DocumentNode) => validate(schema, parse(print(document))).map((e) => e.message);
 
 describe('Subscribers screen documents match the schema', () => {
-  const documents = Object.entries(subscriberDocuments).filter(([, value]) => isDocument(value));
+  const documents = Object.entries({ ...subscriberDocuments, ...customerDocuments }).filter(([, value]) => isDocument(value));
   it.each(documents)('%s is a valid operation', (_name, document) => {
     expect(errorsOf(document as DocumentNode)).toEqual([]);
   });
@@ -237,6 +238,115 @@ describe('Subscribers screen', () => {
     expect(webhook.get('[data-rate]').text()).toBe('100 %');
     expect(wrapper.get('[data-testid="delivery-log"]').text()).toContain(`incident:`);
     expect(wrapper.get('[data-testid="delivery-log"]').text()).toContain('Sent');
+    wrapper.unmount();
+  });
+
+  it('imports a CSV: a check lists the problems by line and writes nothing, then the fixed file is imported', async () => {
+    const { wrapper } = await mountScreen();
+    await until(() => wrapper.find('[data-subscriber]').exists(), 'the public list');
+    const form = wrapper.get('[data-testid="subscriber-import"]');
+    const textarea = form.get('textarea');
+
+    await textarea.setValue(['channel,target,components,groups', 'email,alice@example.com,API,', 'sms,12345,,', 'email,bob@example.com,Billing DB,'].join('\n'));
+    await buttonNamed(wrapper, 'Check').trigger('click');
+    await until(() => form.find('[data-testid="import-result"]').exists(), 'the check');
+    const result = form.get('[data-testid="import-result"]');
+    expect(result.text()).toContain('2 problems; nothing would be imported.');
+    const lines = result.findAll('[data-line]').map((li) => [li.attributes('data-line'), li.text()]);
+    expect(lines).toEqual([
+      ['3', expect.stringMatching(/^Line 3, target: .*E\.164/)],
+      ['4', expect.stringMatching(/^Line 4, components: no component "Billing DB" that this audience can see/)],
+    ]);
+    expect(wrapper.text()).not.toMatch(/^Import \d/m);
+    expect(wrapper.find('[data-subscriber="alice@example.com"]').exists()).toBe(false);
+
+    // The fixed file, read from a file input; the webhook added earlier is already subscribed.
+    const fixed = ['channel,target,components,groups', 'email,alice@example.com,API,', 'sms,+15551234567,,Core', `webhook,${receiver.url}/public-hook,,`].join('\n');
+    // jsdom's File has no text() (browsers' has): give this one the browser's.
+    const file = Object.assign(new File([fixed], 'subscribers.csv', { type: 'text/csv' }), { text: async () => fixed });
+    const input = form.get<HTMLInputElement>('input[type="file"]');
+    Object.defineProperty(input.element, 'files', { value: [file] });
+    await input.trigger('change');
+    await until(() => textarea.element.value.includes('+15551234567'), 'the file read into the box');
+    expect(form.find('[data-testid="import-result"]').exists()).toBe(false); // an edit asks for a new check
+    await buttonNamed(wrapper, 'Check').trigger('click');
+    await until(() => form.text().includes('Ready:'), 'a clean check');
+    expect(form.get('[data-testid="import-result"]').text()).toContain('2 to add, 1 skipped');
+    expect(wrapper.find('[data-subscriber="alice@example.com"]').exists()).toBe(false); // a check writes nothing
+
+    await buttonNamed(wrapper, 'Import 2 subscribers').trigger('click');
+    await until(() => form.text().includes('Imported:'), 'the import');
+    expect(form.get('[data-testid="import-result"]').text()).toContain('2 added, 1 skipped');
+    await until(() => wrapper.find('[data-subscriber="+15551234567"]').exists(), 'the imported rows');
+    expect(rowOf(wrapper, 'alice@example.com').text()).toContain('API');
+    expect(rowOf(wrapper, '+15551234567').text()).toContain('Core (group)');
+    wrapper.unmount();
+  });
+
+  it('manages a deployment’s customers, subscribes all of them at once, and new ones automatically', async () => {
+    const { wrapper } = await mountScreen();
+    await until(() => wrapper.find('[data-subscriber]').exists(), 'the public list');
+    expect(wrapper.find('[data-testid="deployment-customers"]').exists()).toBe(false); // the public has no customers
+    await wrapper.get('.manage-toolbar select').setValue('deployment:eu-1');
+    await until(() => wrapper.find('[data-subscriber="ops@acme.example"]').exists() && wrapper.text().includes('No customers recorded for Acme EU.'), 'the EU customers');
+
+    const customers = wrapper.get('[data-testid="deployment-customers"]');
+    const addCustomer = async (name: string, email: string) => {
+      const form = customers.get('[data-testid="customer-form"]');
+      await form.get('input:not([type="email"])').setValue(name);
+      await form.get('input[type="email"]').setValue(email);
+      await form.trigger('submit');
+      // Stored lower-cased.
+      await until(() => customers.get('[data-testid="customer-table"]').text().includes(email.toLowerCase()), `customer ${email}`);
+    };
+    await addCustomer('Ann', 'ann@acme.example');
+    await addCustomer('Ops desk', 'OPS@acme.example'); // already an EU subscriber, whatever the case
+    expect(wrapper.find('[data-subscriber="ann@acme.example"]').exists()).toBe(false);
+
+    await buttonNamed(wrapper, 'Subscribe all 2 customers to Acme EU').trigger('click');
+    await until(() => customers.get('[data-testid="customers-note"]').text() !== '', 'the counts');
+    expect(customers.get('[data-testid="customers-note"]').text()).toBe('Subscribed 1 customer; 1 already subscribed.');
+    await until(() => wrapper.find('[data-subscriber="ann@acme.example"]').exists(), 'Ann’s subscription');
+    expect(rowOf(wrapper, 'ann@acme.example').text()).toContain('Active');
+
+    // From now on a new customer is subscribed on creation.
+    const toggle = customers.get<HTMLInputElement>('input[type="checkbox"]');
+    expect(toggle.element.checked).toBe(false);
+    await toggle.setValue(true);
+    await until(() => customers.text().includes('subscribed automatically'), 'the toggle saved');
+    await addCustomer('Cy', 'cy@acme.example');
+    await until(() => wrapper.find('[data-subscriber="cy@acme.example"]').exists(), 'Cy subscribed automatically');
+    expect(customers.get<HTMLInputElement>('input[type="checkbox"]').element.checked).toBe(true);
+
+    // Removing a customer disables their subscription.
+    const cyRow = customers.get('[data-testid="customer-table"]').findAll('tr').find((tr) => tr.text().includes('cy@acme.example'))!;
+    await cyRow.get('button').trigger('click');
+    await buttonNamed(wrapper, 'Yes, remove').trigger('click');
+    await until(() => !customers.get('[data-testid="customer-table"]').text().includes('cy@acme.example'), 'Cy removed');
+    await until(() => rowOf(wrapper, 'cy@acme.example').text().includes('Disabled'), 'Cy’s subscription disabled');
+    wrapper.unmount();
+  });
+
+  it('finds a subscriber among many and draws a hundred at a time', async () => {
+    const admin = await hub.apiToken(['admin']);
+    const csv = ['target', ...Array.from({ length: 105 }, (_, i) => `user${String(i).padStart(3, '0')}@beta.example`)].join('\n');
+    const imported = await hub.gql(`mutation ($csv: String!) { importSubscribers(audience: "deployment:us-2", csv: $csv) { created errors { message } } }`, { csv }, { token: admin });
+    expect(imported.data.importSubscribers).toEqual({ created: 105, errors: [] });
+
+    const { wrapper, router } = await mountScreen();
+    await router.replace({ query: { audience: 'deployment:us-2' } });
+    await until(() => wrapper.findAll('[data-subscriber]').length === 100, 'the first hundred');
+    expect(wrapper.text()).toContain('Subscribers · Beta US (105)');
+    await buttonNamed(wrapper, 'Show 5 more of 5').trigger('click');
+    expect(wrapper.findAll('[data-subscriber]')).toHaveLength(105);
+
+    await wrapper.get('input[type="search"]').setValue('USER10');
+    expect(wrapper.findAll('[data-subscriber]').map((r) => r.attributes('data-subscriber')).sort()).toEqual([
+      'user100@beta.example', 'user101@beta.example', 'user102@beta.example', 'user103@beta.example', 'user104@beta.example',
+    ]);
+    expect(wrapper.text()).toContain('5 of 105');
+    await wrapper.get('input[type="search"]').setValue('nobody');
+    expect(wrapper.text()).toContain("No subscriber's target contains “nobody”.");
     wrapper.unmount();
   });
 });
