@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hashSecret } from '../auth/secrets.js';
 
 /**
@@ -9,6 +9,18 @@ import { hashSecret } from '../auth/secrets.js';
  */
 export function newLinkToken(kind: 'confirm' | 'manage'): { value: string; hash: string } {
   const value = (kind === 'confirm' ? 'shc_' : 'shm_') + randomBytes(32).toString('base64url');
+  return { value, hash: hashSecret(value) };
+}
+
+/**
+ * The manage token of one message's links: derived from the subscriber's own manage token hash (a
+ * secret only the database holds) and the message's idempotency key, so every attempt of one
+ * message carries the same links (a retried webhook has the same body, byte for byte) while each
+ * message's token is its own. Random when the subscriber has no manage token.
+ */
+export function messageLinkToken(manageTokenHash: string | null, idempotencyKey: string): { value: string; hash: string } {
+  if (!manageTokenHash) return newLinkToken('manage');
+  const value = 'shm_' + createHmac('sha256', manageTokenHash).update(`message-links:${idempotencyKey}`).digest('base64url');
   return { value, hash: hashSecret(value) };
 }
 

@@ -18,7 +18,7 @@ import type { ChannelKind } from '../domain/vocabulary.js';
 import { recordMaintenanceReminders } from '../services/maintenance-reminders.js';
 import type { Channel, OutgoingDelivery, SendResult } from './channels/channel.js';
 import { retryDelay, type NotifyConfig } from './config.js';
-import { newLinkToken, subscriptionLinks } from './links.js';
+import { messageLinkToken, subscriptionLinks } from './links.js';
 import { follows, renderMessage, type LoggedEvent } from './message.js';
 
 /**
@@ -271,10 +271,10 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
         let result: SendResult;
         try {
           // Emails and webhooks carry their unsubscribe link (`List-Unsubscribe`; `meta.unsubscribe`):
-          // a fresh token per attempt, stored hashed on the delivery (the links of a message that
-          // never arrived need not work). Slack and Teams hooks end by being deleted (404/410 disable
+          // the same token on every attempt of one message, stored hashed on the delivery (the links
+          // of a message that never arrived need not work). Slack and Teams hooks end by being deleted (404/410 disable
           // them); SMS by STOP at the provider.
-          const links = linked ? subscriptionLinks(options.origin, await mintLinkToken(d.id)) : null;
+          const links = linked ? subscriptionLinks(options.origin, await linkToken(d.id, messageLinkToken(subscriber.manageTokenHash, d.idempotency_key))) : null;
           if (emailPage && links) {
             delivery.email = { pageName: emailPage.name, accentColor: emailPage.branding.accentColor, manageUrl: links.manageUrl, unsubscribeUrl: links.unsubscribeUrl };
           }
@@ -291,8 +291,7 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
     return claimed.length;
   }
 
-  async function mintLinkToken(deliveryId: number): Promise<string> {
-    const token = newLinkToken('manage');
+  async function linkToken(deliveryId: number, token: { value: string; hash: string }): Promise<string> {
     await db.update(notificationDeliveries).set({ linkTokenHash: token.hash }).where(eq(notificationDeliveries.id, deliveryId));
     return token.value;
   }

@@ -6,6 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../server/db/client.js';
 import { subscribers } from '../../server/db/tables/index.js';
+import { newLinkToken } from '../../server/notify/links.js';
 import * as catalog from '../../server/services/catalog.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { startReceiver, type Receiver } from './helpers.js';
@@ -60,6 +61,8 @@ describe('crash', () => {
         target: `${receiver.url}/crash/${i}`,
         state: 'active' as const,
         signingSecrets: [secret],
+        // As every creation path stores one: the message links are derived from it (server/notify/links.ts).
+        manageTokenHash: newLinkToken('manage').hash,
       })),
     );
     // A slow receiver: the batch takes a few seconds, so the kill lands in the middle of it.
