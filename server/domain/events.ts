@@ -130,6 +130,8 @@ export interface EventChanges {
   'subscriber.updated': Updated<SubscriberRecord>;
   /** A new webhook signing secret; `after.signingSecretCount` says how many still sign. */
   'subscriber.secret_rotated': Updated<SubscriberRecord>;
+  /** A CSV import (server/services/subscriber-import.ts): one event for all it made; `entityId` is the audience key. */
+  'subscriber.imported': Created<{ audience: string; count: number; subscriberIds: string[] }>;
 
   /** Customers of a deployment (name and address): staff-only, never shown to any other audience. */
   'customer.created': Created<CustomerRow>;

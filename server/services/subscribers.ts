@@ -114,10 +114,11 @@ export interface InsertedSubscriber {
 
 /**
  * Insert active subscribers of one audience (staff vouch for them: no opt-in), each with a manage
- * token and, for webhooks, a signing secret, and record `subscriber.created` for each. The caller
- * has checked targets (`checkTarget`) and that what they follow is visible to the audience.
+ * token and, for webhooks, a signing secret, and record `subscriber.created` for each unless
+ * `recordEach` is false (the caller records one event for all). The caller has checked targets
+ * (`checkTarget`) and that what they follow is visible to the audience.
  */
-export async function insertActiveSubscribers(w: Writer, ctx: ServiceContext, audience: SubscriberAudience, list: readonly NewSubscriber[]): Promise<InsertedSubscriber[]> {
+export async function insertActiveSubscribers(w: Writer, ctx: ServiceContext, audience: SubscriberAudience, list: readonly NewSubscriber[], recordEach = true): Promise<InsertedSubscriber[]> {
   const made: InsertedSubscriber[] = [];
   // 1,000 rows of 11 values stay far below PostgreSQL's 65,535 parameters per statement.
   for (let at = 0; at < list.length; at += 1000) {
@@ -146,7 +147,7 @@ export async function insertActiveSubscribers(w: Writer, ctx: ServiceContext, au
       made.push({ row, signingSecret: s.signingSecret, manageToken: s.manage.value });
     }
   }
-  for (const { row } of made) await w.record({ action: 'subscriber.created', entityType: 'subscriber', entityId: row.id, after: subscriberRecord(row) });
+  if (recordEach) for (const { row } of made) await w.record({ action: 'subscriber.created', entityType: 'subscriber', entityId: row.id, after: subscriberRecord(row) });
   return made;
 }
 
