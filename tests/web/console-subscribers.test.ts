@@ -136,6 +136,7 @@ const buttonNamed = (wrapper: VueWrapper, text: string) => {
   return found;
 };
 const rowOf = (wrapper: VueWrapper, target: string) => wrapper.get(`[data-subscriber="${target}"]`);
+const wholeGroup = '(whole group, and what is added to it later)';
 const followOptions = (wrapper: VueWrapper) => wrapper.get('[data-testid="subscriber-form"]').findAll('label.check').map((l) => l.text());
 
 describe('Subscribers screen', () => {
@@ -152,7 +153,7 @@ describe('Subscribers screen', () => {
     await until(() => wrapper.text().includes('No subscribers in this audience yet.'), 'the empty public list');
 
     // Only what the public sees is offered: the shared group and its public component.
-    expect(followOptions(wrapper)).toEqual(['Core (whole group)', 'API · Core']);
+    expect(followOptions(wrapper)).toEqual([`Core ${wholeGroup}`, 'API']);
 
     const form = wrapper.get('[data-testid="subscriber-form"]');
     await form.get('select').setValue('webhook');
@@ -200,7 +201,7 @@ describe('Subscribers screen', () => {
     await wrapper.get('.manage-toolbar select').setValue('deployment:eu-1');
     await until(() => router.currentRoute.value.query.audience === 'deployment:eu-1' && wrapper.text().includes('No subscribers in this audience yet.'), 'the EU list');
     expect(wrapper.text()).toContain('Subscribers · Acme EU (0)');
-    expect(followOptions(wrapper)).toEqual(['Core (whole group)', 'EU cluster (whole group)', 'API · Core', 'EU workers · EU cluster']);
+    expect(followOptions(wrapper)).toEqual([`Core ${wholeGroup}`, 'API', `EU cluster ${wholeGroup}`, 'EU workers']);
 
     const form = wrapper.get('[data-testid="subscriber-form"]');
     await form.get('input[type="email"]').setValue('not-an-address');
@@ -214,6 +215,17 @@ describe('Subscribers screen', () => {
     expect(rowOf(wrapper, 'ops@acme.example').text()).toContain('Everything');
     // Email has no signing secret: only the manage token is shown.
     expect(wrapper.findAll('[data-testid="secret"]')).toHaveLength(1);
+
+    // A ticked group covers its components: they cannot be ticked beside it, and only the group is sent.
+    await form.get('input[type="email"]').setValue('noc@acme.example');
+    await form.get(`input[type="checkbox"][value="${seeded.eu}"]`).setValue(true);
+    const euGroupBox = form.findAll<HTMLInputElement>('input[type="checkbox"]').find((box) => box.element.closest('label')!.textContent!.startsWith('EU cluster'))!;
+    await euGroupBox.setValue(true);
+    expect(form.get<HTMLInputElement>(`input[type="checkbox"][value="${seeded.eu}"]`).element.disabled).toBe(true);
+    await form.trigger('submit');
+    await until(() => wrapper.find('[data-subscriber="noc@acme.example"]').exists(), 'the group subscriber');
+    expect(rowOf(wrapper, 'noc@acme.example').findAll('td')[2]!.text()).toBe('EU cluster (group)');
+
     // The public subscriber is not in this audience's list.
     expect(wrapper.find('[data-subscriber$="/public-hook"]').exists()).toBe(false);
     wrapper.unmount();
