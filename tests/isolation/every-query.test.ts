@@ -2,6 +2,7 @@ import { getNamedType, isNonNullType, isObjectType, type GraphQLField } from 'gr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../../schema/index.js';
 import * as catalog from '../../server/services/catalog.js';
+import * as customers from '../../server/services/customers.js';
 import * as incidents from '../../server/services/incidents.js';
 import * as maintenance from '../../server/services/maintenance.js';
 import * as templates from '../../server/services/templates.js';
@@ -63,6 +64,10 @@ beforeAll(async () => {
   const internalWindow = await maintenance.createMaintenance(s, { title: `${STAFF} window`, scheduledStart: soon, scheduledEnd: later, visibility: 'internal' });
   const usWindow = await maintenance.createMaintenance(s, { title: `${US} window`, scheduledStart: soon, scheduledEnd: later, componentIds: [usApi.id] });
   await templates.createTemplate(s, { name: `${STAFF} template`, title: `${STAFF} title`, body: `${STAFF} body` });
+  // Customers are staff-only, even to their own deployment; eu-1's are subscribed as they are added.
+  await catalog.updateDeployment(s, eu.id, { autoSubscribeCustomers: true });
+  await customers.createCustomer(s, { deployment: 'eu-1', name: `${STAFF} customer of EU`, email: 'eu-customer@example.test' });
+  await customers.createCustomer(s, { deployment: 'us-1', name: `${US} ${STAFF} customer`, email: 'us-customer@example.test' });
 
   Object.assign(hiddenIds, {
     component: secretDb.id,
@@ -128,7 +133,7 @@ describe('every query field, every audience', () => {
   it('staff see the markers: the hidden rows really exist', async () => {
     const everything = listFields.map((f) => documentFor(f)!.slice(1, -1)).join(' ');
     const text = JSON.stringify(await hub.gql(`{ ${everything} }`, {}, { token: staffToken }));
-    for (const marker of [STAFF, US, 'SEV1', `${STAFF} note`, `${STAFF} Ann`, `${STAFF} template`, `${STAFF} window`, `${US} window`]) {
+    for (const marker of [STAFF, US, 'SEV1', `${STAFF} note`, `${STAFF} Ann`, `${STAFF} template`, `${STAFF} window`, `${US} window`, `${STAFF} customer of EU`, 'eu-customer@example.test']) {
       expect(text).toContain(marker);
     }
   });

@@ -89,7 +89,7 @@ describe('customers of a deployment', () => {
     // Every write is in the audit log, and none is news for anyone outside staff.
     const logged = await hub.database.db.select().from(events).where(eq(events.entityType, 'customer'));
     expect(logged.map((e) => e.action).sort()).toEqual(['customer.created', 'customer.created', 'customer.created', 'customer.deleted']);
-    for (const e of logged) expect(mayConcernOutsiders({ entityType: e.entityType, beforeVisibility: null, afterVisibility: null })).toBe(false);
+    for (const e of logged) expect(mayConcernOutsiders({ entityType: e.entityType as 'customer', beforeVisibility: null, afterVisibility: null })).toBe(false);
     expect(await hub.database.db.select().from(notificationOutbox)).toEqual([]);
   });
 
