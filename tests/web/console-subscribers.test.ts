@@ -177,6 +177,7 @@ describe('Subscribers screen', () => {
     expect(wrapper.html()).not.toContain(secrets[0]);
 
     // Disable (asked twice), then enable.
+    await until(() => wrapper.find(`[data-subscriber="${receiver.url}/public-hook"]`).exists(), 'the public list');
     await rowOf(wrapper, `${receiver.url}/public-hook`).findAll('button').find((b) => b.text() === 'Disable')!.trigger('click');
     await buttonNamed(wrapper, 'Yes, disable').trigger('click');
     await until(() => rowOf(wrapper, `${receiver.url}/public-hook`).text().includes('Disabled'), 'the disabled state');
@@ -185,8 +186,8 @@ describe('Subscribers screen', () => {
     await until(() => rowOf(wrapper, `${receiver.url}/public-hook`).text().includes('Active'), 'the active state again');
 
     // Rotating shows the new secret once.
-    await buttonNamed(wrapper, 'Rotate signing secret').trigger('click');
-    await buttonNamed(wrapper, 'Yes, rotate signing secret').trigger('click');
+    await buttonNamed(wrapper, 'Rotate secret').trigger('click');
+    await buttonNamed(wrapper, 'Yes, rotate secret').trigger('click');
     await until(() => wrapper.find('[data-testid="secret"]').exists(), 'the rotated secret');
     const rotated = wrapper.get<HTMLInputElement>('[data-testid="secret"]').element.value;
     expect(rotated).toMatch(/^whsec_/);
@@ -250,6 +251,19 @@ describe('Subscribers screen', () => {
     expect(webhook.get('[data-rate]').text()).toBe('100 %');
     expect(wrapper.get('[data-testid="delivery-log"]').text()).toContain(`incident:`);
     expect(wrapper.get('[data-testid="delivery-log"]').text()).toContain('Sent');
+
+    // One subscriber's deliveries, from its row; then only what was given up (this worker has no email channel).
+    const logRows = () => wrapper.get('[data-testid="delivery-log"] tbody').findAll('tr').map((tr) => tr.text());
+    await until(() => wrapper.find(`[data-subscriber="${receiver.url}/public-hook"]`).exists(), 'the public list');
+    await rowOf(wrapper, `${receiver.url}/public-hook`).findAll('button').find((b) => b.text() === 'Deliveries')!.trigger('click');
+    await until(() => wrapper.find('[data-testid="delivery-subscriber"]').exists() && logRows().every((r) => r.includes('Webhook')), 'the hook’s deliveries');
+    expect(document.activeElement?.id).toBe('delivery-health-heading');
+    expect(logRows().every((r) => r.includes('Sent'))).toBe(true);
+    await wrapper.get('[data-testid="delivery-subscriber"] button').trigger('click');
+    const statusSelect = wrapper.findAll('select').find((s) => s.findAll('option').some((o) => o.text() === 'given up'))!;
+    await statusSelect.setValue('dead');
+    await until(() => logRows().length > 0 && logRows().every((r) => r.includes('Given up')), 'the given-up deliveries');
+    expect(logRows().every((r) => r.includes('Email'))).toBe(true);
     wrapper.unmount();
   });
 

@@ -173,9 +173,9 @@ export interface DeliveryLogEntry {
 
 export const DeliveryHealthQuery: TypedDocumentNode<
   { notificationStats: ChannelStats[]; notificationDeliveries: DeliveryLogEntry[] },
-  { hours: number; first: number }
+  { hours: number; first: number; status?: DeliveryStatus | null; subscriberId?: string | null }
 > = gql`
-  query DeliveryHealth($hours: Int!, $first: Int!) {
+  query DeliveryHealth($hours: Int!, $first: Int!, $status: DeliveryStatus, $subscriberId: ID) {
     notificationStats(hours: $hours) {
       channel
       sent
@@ -185,7 +185,7 @@ export const DeliveryHealthQuery: TypedDocumentNode<
       superseded
       successRate
     }
-    notificationDeliveries(first: $first) {
+    notificationDeliveries(first: $first, status: $status, subscriberId: $subscriberId) {
       id
       channel
       topic
