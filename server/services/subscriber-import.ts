@@ -111,6 +111,8 @@ export async function importSubscribers(ctx: ServiceContext, input: { audience: 
   if (errors.length) return { created: 0, skipped: 0, errors };
 
   return transact(ctx, async (w) => {
+    // NOTE: one import per audience at a time, or two could both find a target new and make it twice.
+    await w.tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`subscriber-import:${ctx.viewer.page.id}:${input.audience}`}))`);
     const audience = await resolveAudience(w, ctx, input.audience);
     const [visibleComponents, visibleGroups] = await Promise.all([
       index.has('components') ? listComponents(w.tx as never, audience.viewer) : [],
