@@ -5,6 +5,8 @@ import { deliveryStats, listDeliveries, listSubscribers, type ChannelStats, type
 import * as subs from '../server/services/subscribers.js';
 import { importLimits, importSubscribers, type SubscriberImport as ImportResult, type SubscriberImportError as ImportError } from '../server/services/subscriber-import.js';
 import { isId } from '../server/domain/validate.js';
+import { Component } from './component.js';
+import { ComponentGroup } from './component-group.js';
 
 // Subscriber targets (a Slack webhook URL is a secret) and the delivery log: admins reading as staff.
 const admin = { $all: { internal: true, permission: 'admin' } } as const;
@@ -105,6 +107,26 @@ SubscriberImport.implement({
     errors: t.field({ type: [SubscriberImportError], description: 'Every problem found; when not empty, nothing was written.', resolve: (r) => r.errors }),
   }),
 });
+
+const Followable = builder.objectRef<Awaited<ReturnType<typeof subs.followableFor>>>('SubscriberFollowable');
+Followable.implement({
+  description: "What a subscriber of one audience may follow: that audience's own view of the catalog.",
+  authScopes: admin,
+  fields: (t) => ({
+    groups: t.field({ type: [ComponentGroup], resolve: (f) => f.groups }),
+    components: t.field({ type: [Component], resolve: (f) => f.components }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  subscriberFollowable: t.field({
+    type: Followable,
+    authScopes: admin,
+    description: 'The groups and components `audience` (`public` or `deployment:<slug>`) sees, read as that audience: what its subscribers may follow.',
+    args: { audience: t.arg.string({ required: true }) },
+    resolve: (_, { audience }, ctx) => subs.followableFor(ctx.service, audience),
+  }),
+}));
 
 builder.queryFields((t) => ({
   subscribers: t.field({

@@ -113,7 +113,7 @@ export async function importSubscribers(ctx: ServiceContext, input: { audience: 
   return transact(ctx, async (w) => {
     // NOTE: one import per audience at a time, or two could both find a target new and make it twice.
     await w.tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`subscriber-import:${ctx.viewer.page.id}:${input.audience}`}))`);
-    const audience = await resolveAudience(w, ctx, input.audience);
+    const audience = await resolveAudience(w.tx, ctx, input.audience);
     const [visibleComponents, visibleGroups] = await Promise.all([
       index.has('components') ? listComponents(w.tx as never, audience.viewer) : [],
       index.has('groups') ? listGroups(w.tx as never, audience.viewer) : [],

@@ -3,14 +3,15 @@ import { z } from 'zod';
 import { newSecret } from '../auth/secrets.js';
 import type { Audience } from '../auth/audience.js';
 import { audienceViewer, type Viewer } from '../auth/viewer.js';
-import { deployments, subscribers, type SubscriberRow } from '../db/tables/index.js';
+import type { Db } from '../db/client.js';
+import { deployments, subscribers, type ComponentGroupRow, type ComponentRow, type SubscriberRow } from '../db/tables/index.js';
 import { invalidInput, notFound } from '../domain/errors.js';
 import type { SubscriberRecord } from '../domain/events.js';
 import { id, inputSchema, isId } from '../domain/validate.js';
 import { subscriberTarget } from '../domain/subscriber-target.js';
 import { channelKinds, type ChannelKind } from '../domain/vocabulary.js';
 import { newSigningSecret } from '../notify/channels/webhook.js';
-import { listComponents, listGroupsByIds } from '../read/catalog.js';
+import { listComponents, listGroups, listGroupsByIds } from '../read/catalog.js';
 import { listSubscribers, type SubscriberInfo } from '../read/notifications.js';
 import { requirePermission, transact, type ServiceContext, type Writer } from './context.js';
 
@@ -76,13 +77,13 @@ export interface SubscriberAudience {
 }
 
 /** `public` or `deployment:<slug>` of the caller's page; anything else is bad input on `audience`. */
-export async function resolveAudience(w: Writer, ctx: ServiceContext, key: string): Promise<SubscriberAudience> {
+export async function resolveAudience(reader: Pick<Db, 'select'>, ctx: Pick<ServiceContext, 'viewer'>, key: string): Promise<SubscriberAudience> {
   const parsed = audienceKey.safeParse(key);
   if (!parsed.success) throw invalidInput('audience', parsed.error.issues[0]?.message ?? 'is not valid');
   let deployment: SubscriberAudience['deployment'] = null;
   if (parsed.data !== 'public') {
     const slug = parsed.data.slice('deployment:'.length);
-    [deployment = null] = await w.tx
+    [deployment = null] = await reader
       .select({ id: deployments.id, slug: deployments.slug })
       .from(deployments)
       .where(and(eq(deployments.pageId, ctx.viewer.page.id), eq(deployments.slug, slug)));
@@ -158,7 +159,7 @@ export async function createSubscriber(ctx: ServiceContext, input: Parameters<ty
   const target = checkTarget(data.channel, data.target);
   if ('message' in target) throw invalidInput('target', target.message);
   return transact(ctx, async (w) => {
-    const audience = await resolveAudience(w, ctx, data.audience);
+    const audience = await resolveAudience(w.tx, ctx, data.audience);
     // What it follows must be something its audience can see: anything else would never notify.
     if (data.componentIds.length && (await listComponents(w.tx as never, audience.viewer, { ids: data.componentIds })).length !== data.componentIds.length) {
       throw invalidInput('componentIds', 'names a component this audience cannot see');
@@ -205,3 +206,14 @@ export async function rotateSigningSecret(ctx: ServiceContext, subscriberId: str
   });
 }
 
+/**
+ * What a subscriber of `audience` may follow: that audience's groups and components, read through
+ * server/read/ as that audience (staff read everything, so the console asks the server rather than
+ * working the rules out again).
+ */
+export async function followableFor(ctx: ServiceContext, audience: string): Promise<{ groups: ComponentGroupRow[]; components: ComponentRow[] }> {
+  requirePermission(ctx, 'admin');
+  const { viewer } = await resolveAudience(ctx.db, ctx, audience);
+  const [groups, components] = await Promise.all([listGroups(ctx.db, viewer), listComponents(ctx.db, viewer)]);
+  return { groups, components };
+}

@@ -85,6 +85,8 @@ afterAll(() => hub.close());
 /** Arguments for query fields that need more than an id: values that reach hidden rows. */
 const requiredArguments: Record<string, () => string> = {
   checkPublication: () => `(text: "Failover to db1.${STAFF}.internal at 10.0.0.7")`,
+  // Staff reading as us-1: what reaches its US markers (outsiders are refused the field).
+  subscriberFollowable: () => `(audience: "deployment:us-1")`,
   previewIncident: () =>
     `(input: { title: "Preview", message: "Preview", components: [{ componentId: "${hiddenIds.component}", status: major_outage }, { componentId: "${hiddenIds.usComponent}", status: major_outage }] })`,
 };

@@ -12,7 +12,8 @@ import * as incidents from '../../server/services/incidents.js';
 import { provideConsole } from '../../web/src/composables/useConsole';
 import * as customerDocuments from '../../web/src/graphql/manage-customers';
 import * as subscriberDocuments from '../../web/src/graphql/manage-subscribers';
-import { audienceOptions, followsLabel, percent, visibleCatalog } from '../../web/src/subscribers';
+import { SubscriberCatalogQuery, SubscriberFollowableQuery } from '../../web/src/graphql/manage-subscribers';
+import { audienceOptions, followsLabel, percent } from '../../web/src/subscribers';
 import ManageSubscribers from '../../web/src/views/console/ManageSubscribers.vue';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { drain, startReceiver, testWorker, type Receiver } from '../notify/helpers.js';
@@ -33,27 +34,23 @@ describe('Subscribers screen documents match the schema', () => {
 });
 
 describe('what an audience may follow', () => {
-  const groups = [
-    { id: 'g-shared', name: 'Core', deployment: null, staff: { visibility: 'public' as const } },
-    { id: 'g-eu', name: 'EU', deployment: { id: 'd-eu' }, staff: { visibility: 'public' as const } },
-    { id: 'g-us', name: 'US', deployment: { id: 'd-us' }, staff: { visibility: 'public' as const } },
-    { id: 'g-hidden', name: 'Ops', deployment: null, staff: { visibility: 'internal' as const } },
-  ];
-  const components = [
-    { id: 'api', name: 'API', group: { id: 'g-shared' }, staff: { visibility: 'public' as const } },
-    { id: 'db', name: 'Database', group: { id: 'g-shared' }, staff: { visibility: 'internal' as const } },
-    { id: 'eu', name: 'EU workers', group: { id: 'g-eu' }, staff: { visibility: 'public' as const } },
-    { id: 'us', name: 'US workers', group: { id: 'g-us' }, staff: { visibility: 'public' as const } },
-    { id: 'ops', name: 'Pager', group: { id: 'g-hidden' }, staff: { visibility: 'public' as const } },
-    { id: 'cdn', name: 'CDN', group: null, staff: { visibility: 'public' as const } },
-  ];
-  const ids = (xs: { id: string }[]) => xs.map((x) => x.id);
-
-  it('public sees public components of shared groups; a deployment adds its own, never another’s', () => {
-    expect(ids(visibleCatalog(null, components, groups).components)).toEqual(['api', 'cdn']);
-    expect(ids(visibleCatalog(null, components, groups).groups)).toEqual(['g-shared']);
-    expect(ids(visibleCatalog('d-eu', components, groups).components)).toEqual(['api', 'eu', 'cdn']);
-    expect(ids(visibleCatalog('d-eu', components, groups).groups)).toEqual(['g-shared', 'g-eu']);
+  it('the server reads it as that audience: public sees no internal or deployment component, a deployment adds its own, never another’s; admins only', async () => {
+    const followable = async (audience: string) => {
+      const r = await client.query(SubscriberFollowableQuery, { audience }).toPromise();
+      expect(r.error).toBeUndefined();
+      const f = r.data!.subscriberFollowable;
+      return { groups: f.groups.map((g) => g.name).sort(), components: f.components.map((c) => c.name).sort() };
+    };
+    // Staff see all four components (the hidden ones exist).
+    const all = await client.query(SubscriberCatalogQuery, {}).toPromise();
+    expect(all.data!.components.map((c) => c.name).sort()).toEqual(['API', 'Billing DB', 'EU workers', 'US workers']);
+    expect(await followable('public')).toEqual({ groups: ['Core'], components: ['API'] });
+    expect(await followable('deployment:eu-1')).toEqual({ groups: ['Core', 'EU cluster'], components: ['API', 'EU workers'] });
+    const unknown = await client.query(SubscriberFollowableQuery, { audience: 'deployment:nope' }).toPromise();
+    expect(unknown.error?.graphQLErrors[0]?.extensions).toMatchObject({ code: 'input/invalid', field: 'audience' });
+    const reader = await hub.apiToken(['read:internal']);
+    const refused = await hub.gql(`query { subscriberFollowable(audience: "public") { components { id } } }`, {}, { token: reader });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('auth/forbidden');
   });
 
   it('audiences: public first, then deployments by name; follows and rates in words', () => {
@@ -202,6 +199,8 @@ describe('Subscribers screen', () => {
     await wrapper.get('.manage-toolbar select').setValue('deployment:eu-1');
     await until(() => router.currentRoute.value.query.audience === 'deployment:eu-1' && wrapper.text().includes('No subscribers in this audience yet.'), 'the EU list');
     expect(wrapper.text()).toContain('Subscribers · Acme EU (0)');
+    // What EU may follow is the server's own read as that audience: a query of its own.
+    await until(() => followOptions(wrapper).length === 4, 'the EU follow options');
     expect(followOptions(wrapper)).toEqual([`Core ${wholeGroup}`, 'API', `EU cluster ${wholeGroup}`, 'EU workers']);
 
     const form = wrapper.get('[data-testid="subscriber-form"]');

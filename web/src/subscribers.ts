@@ -1,6 +1,6 @@
 /** Pure helpers for the console's Subscribers screen (no Vue, no network). */
 import type { ChannelKind, DeliveryStatus, SubscriberState } from '../../server/domain/vocabulary';
-import type { AudienceDeployment, CatalogComponent, CatalogGroup } from './graphql/manage-subscribers';
+import type { AudienceDeployment } from './graphql/manage-subscribers';
 
 export interface AudienceOption {
   /** `public` or `deployment:<slug>`, as the API names it. */
@@ -14,25 +14,6 @@ export interface AudienceOption {
 export function audienceOptions(deployments: readonly AudienceDeployment[]): AudienceOption[] {
   const byName = [...deployments].sort((a, b) => a.name.localeCompare(b.name));
   return [{ value: 'public', label: 'Public' }, ...byName.map((d) => ({ value: `deployment:${d.slug}`, label: d.name, deployment: d }))];
-}
-
-/**
- * What an audience sees of the catalog, by the rules of server/read/visibility.ts: a group when
- * public and shared or owned by the audience's deployment; a component when public and in no
- * group or a visible one. Staff read everything, so the form offers only this; the server
- * refuses anything else anyway.
- */
-export function visibleCatalog(
-  deploymentId: string | null,
-  components: readonly CatalogComponent[],
-  groups: readonly CatalogGroup[],
-): { components: CatalogComponent[]; groups: CatalogGroup[] } {
-  const visibleGroups = groups.filter((g) => g.staff?.visibility === 'public' && (!g.deployment || g.deployment.id === deploymentId));
-  const groupIds = new Set(visibleGroups.map((g) => g.id));
-  return {
-    components: components.filter((c) => c.staff?.visibility === 'public' && (!c.group || groupIds.has(c.group.id))),
-    groups: visibleGroups,
-  };
 }
 
 /** "Everything" or the names of what a subscriber follows (an id no longer known shows as such). */

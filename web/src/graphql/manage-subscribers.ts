@@ -1,5 +1,5 @@
 import { gql, type TypedDocumentNode } from '@urql/core';
-import type { ChannelKind, DeliveryStatus, DeploymentAccess, SubscriberState, Visibility } from '../../../server/domain/vocabulary';
+import type { ChannelKind, DeliveryStatus, DeploymentAccess, SubscriberState } from '../../../server/domain/vocabulary';
 
 /** Subscribers and the delivery log: the admin-only Subscribers screen. */
 
@@ -17,18 +17,15 @@ export interface ManagedSubscriber {
   createdAt: string;
 }
 
-/** What an audience may follow is worked out from these (server/read/visibility.ts, in small). */
+/** Something a subscriber may follow, as its audience sees it (`subscriberFollowable`). */
 export interface CatalogComponent {
   id: string;
   name: string;
   group: { id: string } | null;
-  staff: { visibility: Visibility } | null;
 }
 export interface CatalogGroup {
   id: string;
   name: string;
-  deployment: { id: string } | null;
-  staff: { visibility: Visibility } | null;
 }
 export interface AudienceDeployment {
   id: string;
@@ -37,8 +34,9 @@ export interface AudienceDeployment {
   access: DeploymentAccess;
 }
 
+/** The deployments (the audiences) and every name staff see (to show what a subscriber follows). */
 export const SubscriberCatalogQuery: TypedDocumentNode<
-  { deployments: AudienceDeployment[]; components: CatalogComponent[]; componentGroups: CatalogGroup[] },
+  { deployments: AudienceDeployment[]; components: { id: string; name: string }[]; componentGroups: { id: string; name: string }[] },
   Record<string, never>
 > = gql`
   query SubscriberCatalog {
@@ -51,21 +49,31 @@ export const SubscriberCatalogQuery: TypedDocumentNode<
     components {
       id
       name
-      group {
-        id
-      }
-      staff {
-        visibility
-      }
     }
     componentGroups {
       id
       name
-      deployment {
+    }
+  }
+`;
+
+/** What one audience sees, read by the server as that audience (server/read/visibility.ts decides). */
+export const SubscriberFollowableQuery: TypedDocumentNode<
+  { subscriberFollowable: { groups: CatalogGroup[]; components: CatalogComponent[] } },
+  { audience: string }
+> = gql`
+  query SubscriberFollowable($audience: String!) {
+    subscriberFollowable(audience: $audience) {
+      groups {
         id
+        name
       }
-      staff {
-        visibility
+      components {
+        id
+        name
+        group {
+          id
+        }
       }
     }
   }
