@@ -5,6 +5,7 @@ import { renderEmail, sendDirectEmail } from './channels/email.js';
 import { guardedHttp, isFailure } from './channels/http.js';
 import { twilioProvider } from './channels/sms.js';
 import { clip } from './channels/summary.js';
+import { adaptiveCardMessage } from './channels/teams.js';
 import { signatureHeader } from './channels/webhook.js';
 
 /**
@@ -104,30 +105,18 @@ function slackConfirmation(c: Confirmation, ask: string, ignore: string) {
 }
 
 function teamsConfirmation(c: Confirmation, ask: string, ignore: string) {
-  return {
-    type: 'message',
-    summary: clip(`${c.pageName}: confirm status updates`, 200),
-    attachments: [
-      {
-        contentType: 'application/vnd.microsoft.card.adaptive',
-        contentUrl: null,
-        content: {
-          $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-          type: 'AdaptiveCard',
-          version: '1.4',
-          body: [
-            { type: 'TextBlock', text: 'Confirm your subscription', weight: 'Bolder', size: 'Medium', wrap: true },
-            { type: 'TextBlock', text: ask, wrap: true },
-            { type: 'TextBlock', text: ignore, isSubtle: true, wrap: true },
-          ],
-          actions: [
-            { type: 'Action.OpenUrl', title: 'Confirm', url: c.confirmUrl },
-            { type: 'Action.OpenUrl', title: 'Unsubscribe', url: c.unsubscribeUrl },
-          ],
-        },
-      },
+  return adaptiveCardMessage(
+    clip(`${c.pageName}: confirm status updates`, 200),
+    [
+      { type: 'TextBlock', text: 'Confirm your subscription', weight: 'Bolder', size: 'Medium', wrap: true },
+      { type: 'TextBlock', text: ask, wrap: true },
+      { type: 'TextBlock', text: ignore, isSubtle: true, wrap: true },
     ],
-  };
+    [
+      { type: 'Action.OpenUrl', title: 'Confirm', url: c.confirmUrl },
+      { type: 'Action.OpenUrl', title: 'Unsubscribe', url: c.unsubscribeUrl },
+    ],
+  );
 }
 
 /**

@@ -23,20 +23,23 @@ export function teamsMessage(s: MessageSummary): Record<string, unknown> {
   // Adaptive Cards format `{{DATE(…)}}` and `{{TIME(…)}}` in the reader's time zone (RFC 3339, no milliseconds).
   const at = new Date(s.at).toISOString().replace(/\.\d{3}Z$/, 'Z');
   body.push({ type: 'TextBlock', text: `{{DATE(${at}, SHORT)}} {{TIME(${at})}}`, isSubtle: true, size: 'Small', wrap: true });
+  return adaptiveCardMessage(
+    clip(`${s.pageName}: ${s.title}: ${s.state}`, 200),
+    body,
+    s.link ? [{ type: 'Action.OpenUrl', title: s.kind === 'incident' ? 'View incident' : 'View status page', url: s.link }] : [],
+  );
+}
+
+/** A Teams message carrying one Adaptive Card 1.4 with these blocks and actions. */
+export function adaptiveCardMessage(summary: string, body: Record<string, unknown>[], actions: Record<string, unknown>[]): Record<string, unknown> {
   return {
     type: 'message',
-    summary: clip(`${s.pageName}: ${s.title}: ${s.state}`, 200),
+    summary,
     attachments: [
       {
         contentType: 'application/vnd.microsoft.card.adaptive',
         contentUrl: null,
-        content: {
-          $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-          type: 'AdaptiveCard',
-          version: '1.4',
-          body,
-          actions: s.link ? [{ type: 'Action.OpenUrl', title: s.kind === 'incident' ? 'View incident' : 'View status page', url: s.link }] : [],
-        },
+        content: { $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', type: 'AdaptiveCard', version: '1.4', body, actions },
       },
     ],
   };
