@@ -488,7 +488,7 @@ class World {
     for (const field of fields) {
       if (field.name === 'previewIncident') continue; // needs an input; covered by tests/api/incident-response.test.ts
       if (field.args.some((a) => a.name === 'id')) continue;
-      const args = field.name === 'incidentMetrics' ? '(days: 30)' : field.name === 'incidents' ? '(first: 100)' : field.name === 'checkPublication' ? '(text: "Failover to 10.0.0.7")' : '';
+      const args = field.name === 'incidentMetrics' ? '(days: 30)' : field.name === 'incidents' ? '(first: 100)' : field.name === 'checkPublication' ? '(text: "Failover to 10.0.0.7")' : field.name === 'subscriberFollowable' ? '(audience: "public")' : '';
       parts.push(`${field.name}${args} ${body(named(field))}`);
     }
     const byId: [string, Map<string, unknown>][] = [
