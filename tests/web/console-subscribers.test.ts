@@ -195,6 +195,8 @@ describe('Subscribers screen', () => {
   it('lists by audience, offers a deployment only what it sees, and shows the server’s refusal', async () => {
     const { wrapper, router } = await mountScreen();
     await until(() => wrapper.find('[data-subscriber]').exists(), 'the public list');
+    // This hub has no SMTP_URL nor SMS provider: the screen says their subscribers get nothing.
+    expect(wrapper.get('[data-testid="unsendable"]').text()).toMatch(/email \(SMTP_URL\) or SMS/);
 
     await wrapper.get('.manage-toolbar select').setValue('deployment:eu-1');
     await until(() => router.currentRoute.value.query.audience === 'deployment:eu-1' && wrapper.text().includes('No subscribers in this audience yet.'), 'the EU list');

@@ -34,12 +34,20 @@ export interface AudienceDeployment {
   access: DeploymentAccess;
 }
 
-/** The deployments (the audiences) and every name staff see (to show what a subscriber follows). */
+/** The deployments (the audiences), every name staff see (to show what a subscriber follows), and which channels this hub can send. */
 export const SubscriberCatalogQuery: TypedDocumentNode<
-  { deployments: AudienceDeployment[]; components: { id: string; name: string }[]; componentGroups: { id: string; name: string }[] },
+  {
+    page: { subscriptionChannels: ChannelKind[] };
+    deployments: AudienceDeployment[];
+    components: { id: string; name: string }[];
+    componentGroups: { id: string; name: string }[];
+  },
   Record<string, never>
 > = gql`
   query SubscriberCatalog {
+    page {
+      subscriptionChannels
+    }
     deployments {
       id
       name
