@@ -28,8 +28,8 @@ import { SMTPServer } from 'smtp-server';
  * Every delivery is verified: the sinks count unique `webhook-id`s and `Message-ID`s (and the
  * recipients), each must be exactly one subscriber's idempotency key `msg_<seq>_<subscriber>`,
  * no duplicates, and every delivery row must be `sent`; otherwise, or after BENCH_TIMEOUT_S (300),
- * it fails (exit 1). A fresh database on DATABASE_URL's server (dropped afterwards), in-memory
- * PGlite without it. The worker runs in this process with NOTIFY_* from the environment over
+ * it fails (exit 1). A fresh database on DATABASE_URL's server (dropped afterwards; BENCH_POOL
+ * connections, 10 as the hub's), in-memory PGlite without it. The worker runs in this process with NOTIFY_* from the environment over
  * bench defaults (no consolidation wait); SMTP settings from NOTIFY_SMTP_* (email-config.ts).
  * BENCH_PG_SAMPLE=1 adds what PostgreSQL was busy with during the run (pg_stat_activity samples).
  * Writes bench/results/notify-<time>.json.
@@ -137,10 +137,13 @@ async function main(): Promise<void> {
   const { notifyConfigFromEnv } = await import('../server/notify/config.js');
   const { emailConfigFromEnv } = await import('../server/notify/email-config.js');
   const { newLinkToken, subscriptionLinks } = await import('../server/notify/links.js');
-  const { createNotifyWorker } = await import('../server/notify/worker.js');
+  type Channel = import('../server/notify/channels/channel.js').Channel;
+  // BENCH_WORKER: a candidate worker module to measure instead (a path), e.g. a patched copy.
+  const { createNotifyWorker } = (await import(process.env.BENCH_WORKER || '../server/notify/worker.js')) as typeof import('../server/notify/worker.js');
   const catalog = await import('../server/services/catalog.js');
   const incidents = await import('../server/services/incidents.js');
   const { createTestDatabase } = await import('../tests/helpers/database.js');
+  const { openDatabase } = await import('../server/db/client.js');
   type ServiceContext = import('../server/services/context.js').ServiceContext;
 
   const emails = Number(process.env.BENCH_EMAILS ?? 10_000);
@@ -150,6 +153,30 @@ async function main(): Promise<void> {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const round = (x: number, digits = 1) => +x.toFixed(digits);
   const log = (s: string) => process.stderr.write(`${s}\n`);
+
+  /**
+   * A fresh database on DATABASE_URL's server, dropped afterwards, with the hub's pool
+   * (BENCH_POOL, 10: the worker runs in the hub's process and shares its pool); PGlite without it.
+   */
+  async function openBenchDatabase(): Promise<Awaited<ReturnType<typeof createTestDatabase>>> {
+    const url = process.env.DATABASE_URL;
+    if (!url) return createTestDatabase();
+    const name = `statushub_bench_notify_${Date.now().toString(36)}`;
+    const admin = postgres(url, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database "${name}"`);
+    const benchUrl = new URL(url);
+    benchUrl.pathname = `/${name}`;
+    const database = await openDatabase({ url: benchUrl.toString(), poolSize: Number(process.env.BENCH_POOL ?? 10) });
+    return {
+      ...database,
+      url: benchUrl.toString(),
+      async destroy() {
+        await database.close();
+        await admin.unsafe(`drop database if exists "${name}" with (force)`);
+        await admin.end();
+      },
+    };
+  }
 
   // The sinks, in a process of their own.
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['sinks'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -243,7 +270,7 @@ async function main(): Promise<void> {
     };
   }
 
-  const database = await createTestDatabase();
+  const database = await openBenchDatabase();
   let failed: string[] = [];
   try {
     const { page } = await ensureDefaultPage(database.db);
@@ -320,7 +347,24 @@ async function main(): Promise<void> {
     const mailer = emailConfigFromEnv({ NOTIFY_EMAIL_FROM: 'Status <status@bench.test>', ...process.env, SMTP_URL: smtpUrl })!;
     const email = emailChannel(mailer);
     const webhook = webhookChannel({ timeoutMs: config.timeoutMs, allowPrivateTargets: true });
-    const worker = createNotifyWorker({ db: database.db, config, origin: 'http://localhost:3000', channels: [webhook, email] });
+    // Where the worker's time goes: how long some send() is in flight, and how long each takes.
+    const sending = { inFlight: 0, since: 0, busyMs: 0, calls: 0, totalMs: 0 };
+    const timed = <C extends Channel>(channel: C): C => ({
+      ...channel,
+      async send(delivery, message) {
+        const start = now();
+        if (sending.inFlight++ === 0) sending.since = start;
+        try {
+          return await channel.send(delivery, message);
+        } finally {
+          const end = now();
+          sending.calls++;
+          sending.totalMs += end - start;
+          if (--sending.inFlight === 0) sending.busyMs += end - sending.since;
+        }
+      },
+    });
+    const worker = createNotifyWorker({ db: database.db, config, origin: 'http://localhost:3000', channels: [timed(webhook), timed(email)] });
     await resetSinks();
     worker.start();
     log(`one update → ${emails + webhooks} deliveries (NOTIFY_CONCURRENCY ${config.concurrency}, SMTP ${mailer.maxConnections} connections × ${mailer.maxMessages} messages)…`);
@@ -374,13 +418,17 @@ async function main(): Promise<void> {
       .from(notificationDeliveries)
       .where(eq(notificationDeliveries.eventSeq, seq))
       .groupBy(notificationDeliveries.channel, notificationDeliveries.status);
+    const [attempts] = await database.db
+      .select({ retried: sql<number>`count(*) filter (where ${notificationDeliveries.attempts} > 1)::int`, errors: sql<string[]>`(array_agg(distinct ${notificationDeliveries.lastError}) filter (where ${notificationDeliveries.lastError} is not null))[1:3]` })
+      .from(notificationDeliveries)
+      .where(eq(notificationDeliveries.eventSeq, seq));
     const sentRows = byStatus.filter((r) => r.status === 'sent').reduce((n, r) => n + Number(r.n), 0);
     if (sentRows !== emails + webhooks) failed.push(`delivery rows: ${JSON.stringify(byStatus)} (want ${emails + webhooks} sent)`);
     const tokens = await database.db
       .select({ n: sql<number>`count(*)::int` })
       .from(notificationDeliveries)
-      .where(and(eq(notificationDeliveries.eventSeq, seq), eq(notificationDeliveries.channel, 'email'), sql`${notificationDeliveries.linkTokenHash} is not null`));
-    if (Number(tokens[0]!.n) !== emails) failed.push(`email: ${tokens[0]!.n}/${emails} deliveries have a link token`);
+      .where(and(eq(notificationDeliveries.eventSeq, seq), sql`${notificationDeliveries.linkTokenHash} is not null`));
+    if (Number(tokens[0]!.n) !== emails + webhooks) failed.push(`${tokens[0]!.n}/${emails + webhooks} deliveries have a link token (their unsubscribe link)`);
 
     const channelFigures = (got: ChannelStats, n: number) => ({
       delivered: got.unique,
@@ -401,6 +449,11 @@ async function main(): Promise<void> {
         lastMs: round(lastAll - committed),
         perSecond: Math.round((stats.email.unique + stats.webhook.unique) / ((lastAll - committed) / 1000)),
       },
+      /** Share of the time to the last delivery during which at least one send() was in flight (the rest: the worker's database work), and a send()'s mean duration. */
+      /** Deliveries that needed more than one attempt (a failed one is retried after NOTIFY_RETRY_BASE_MS). */
+      retried: Number(attempts!.retried),
+      sendingShare: round(sending.busyMs / (lastAll - committed), 3),
+      meanSendMs: round(sending.totalMs / Math.max(1, sending.calls), 2),
       cpu: { ...notifyCpu, workerProcessCpuMs: Math.round((notifyProcessCpu.user + notifyProcessCpu.system) / 1000) },
       pgActivity,
     };
@@ -417,11 +470,33 @@ async function main(): Promise<void> {
         while (next < work.length) await work[next++]!();
       }));
     };
-    async function baseline(label: string, nEmails: number, nWebhooks: number) {
+    /**
+     * The same sends without the worker. `bare`: nodemailer with the channel's transport settings
+     * and plain POSTs (the ceiling); `channels`: the email and webhook channels' own send()
+     * (rendering, signing, their transports) with no database: what the worker adds is the rest.
+     */
+    async function baseline(label: string, nEmails: number, nWebhooks: number, how: 'bare' | 'channels' = 'bare') {
       await resetSinks();
       const transport = nodemailer.createTransport(smtpTransportOptions(mailer));
       const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+      const channels = how === 'channels' ? { email: emailChannel(mailer), webhook: webhookChannel({ timeoutMs: config.timeoutMs, allowPrivateTargets: true }) } : null;
+      const secret = newSigningSecret();
+      const viaChannel = async (channel: 'email' | 'webhook', i: number) => {
+        const result = await channels![channel].send(
+          {
+            id: `base_${i}`,
+            attempt: 1,
+            subscriberId: String(i),
+            target: channel === 'email' ? `reader-${i}@bench.test` : `${sinkUrl}/hook/${i}`,
+            signingSecrets: [secret],
+            email: { pageName: page.name, accentColor: page.branding.accentColor, ...links },
+          },
+          message,
+        );
+        if (!result.ok) throw new Error(`baseline ${label}: ${result.error}`);
+      };
       const sendEmail = (i: number) => async () => {
+        if (channels) return viaChannel('email', i);
         await transport.sendMail({
           from: mailer.from,
           to: `reader-${i}@bench.test`,
@@ -433,7 +508,7 @@ async function main(): Promise<void> {
         });
       };
       const post = (i: number) => () =>
-        new Promise<void>((resolve, reject) => {
+        channels ? viaChannel('webhook', i) : new Promise<void>((resolve, reject) => {
           const req = http.request(`${sinkUrl}/hook/${i}`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'webhook-id': `base_${i}`, 'content-length': Buffer.byteLength(payload) } }, (res) => {
             res.resume();
             res.on('end', () => resolve());
@@ -454,6 +529,8 @@ async function main(): Promise<void> {
       const cpuFigures = window();
       transport.close();
       agent.destroy();
+      channels?.email.close();
+      channels?.webhook.close();
       const got = await sinkStats();
       if (got.email.unique !== nEmails || got.webhook.unique !== nWebhooks) failed.push(`baseline ${label}: ${got.email.unique}/${nEmails} emails, ${got.webhook.unique}/${nWebhooks} posts`);
       const last = Math.max(got.email.lastAt, got.webhook.lastAt);
@@ -465,11 +542,14 @@ async function main(): Promise<void> {
       email: await baseline('email', emails, 0),
       webhook: await baseline('webhook', 0, webhooks),
       all: await baseline('all', emails, webhooks),
+      channelsAll: await baseline('channels, all', emails, webhooks, 'channels'),
     };
 
     const result = {
       at: new Date().toISOString(),
       database: database.kind,
+      worker: process.env.BENCH_WORKER || 'server/notify/worker.ts',
+      pool: database.kind === 'postgres' ? Number(process.env.BENCH_POOL ?? 10) : null,
       emails,
       webhooks,
       settings: {
@@ -499,6 +579,9 @@ async function main(): Promise<void> {
         email: notify.email.lastMs && round(notify.email.lastMs / baselines.email.lastMs, 2),
         webhook: notify.webhook.lastMs && round(notify.webhook.lastMs / baselines.webhook.lastMs, 2),
         all: round(notify.all.lastMs / baselines.all.lastMs, 2),
+        /** The channels alone (no worker, no database) ÷ bare clients; the worker ÷ the channels alone. */
+        channelsToBare: round(baselines.channelsAll.lastMs / baselines.all.lastMs, 2),
+        workerToChannels: round(notify.all.lastMs / baselines.channelsAll.lastMs, 2),
       },
       verified: failed.length === 0,
       failures: failed,
@@ -514,6 +597,11 @@ async function main(): Promise<void> {
     console.log(row('email', notify.email, baselines.email));
     console.log(row('webhook', notify.webhook, baselines.webhook));
     console.log(row('all', notify.all, baselines.all));
+    console.log(
+      `  the channels' own send() alone (no worker, no database), all: ${baselines.channelsAll.lastMs} ms, ${baselines.channelsAll.perSecond}/s (×${result.ratioToBaseline.channelsToBare} the bare clients); the worker takes ×${result.ratioToBaseline.workerToChannels} that`,
+    );
+    if (notify.retried) console.log(`  ${notify.retried} deliveries needed a second attempt: ${JSON.stringify(attempts!.errors)}`);
+    console.log(`  during the run some send() was in flight ${Math.round(notify.sendingShare * 100)} % of the time (the rest is the worker's database work); a send() took ${notify.meanSendMs} ms on average`);
     const cores = (c: ReturnType<ReturnType<typeof cpuWindow>>) => `bench ${c.benchCores}, sinks ${c.sinkCores}, PostgreSQL ${c.postgresCores}, others ${c.otherCores}`;
     console.log(`  cores used: notify run: ${cores(notify.cpu)}; baseline (all): ${cores(baselines.all.cpu)}`);
     if (pgActivity) {
