@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Audience } from '../auth/audience.js';
 import { audienceViewer, systemViewer } from '../auth/viewer.js';
@@ -82,8 +82,8 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
   const channels = new Map(options.channels.map((c) => [c.kind, c]));
   let stopped = true;
   let running: Promise<void> | null = null;
-  let wakeUp: (() => void) | null = null;
-  let woken = false;
+  /** Wakers of the running loops (fan-out, then each lane). */
+  const wakers = new Set<() => void>();
 
   async function fanOut(): Promise<number> {
     return db.transaction(async (tx) => {
@@ -190,15 +190,27 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
     return rows.length > 0;
   }
 
-  async function send(): Promise<number> {
-    // Consolidation: a message about an incident or maintenance still waiting when a newer one
-    // about it exists for the same subscriber is dropped; the newer one carries everything.
+  /** Consolidation: a message about an incident or maintenance still waiting when a newer one about it exists for the same subscriber is dropped; the newer one carries everything. */
+  async function supersede(): Promise<void> {
     await db.execute(sql`
       update notification_deliveries d set status = 'superseded', locked_until = null, updated_at = now()
       where d.status in ('pending', 'failed') and d.next_attempt_at <= now()
         and split_part(d.topic, ':', 1) in ('incident', 'maintenance')
         and exists (select 1 from notification_deliveries n where n.subscriber_id = d.subscriber_id and n.topic = d.topic
                     and n.event_seq > d.event_seq and n.status not in ('superseded', 'dead'))`);
+  }
+
+  /**
+   * One lane per channel this worker has, and one for the messages of channels it has not (given
+   * up at once, "no <channel> channel"): a slow channel (SMTP) never holds up a fast one (10,000
+   * emails queued ahead of 1,000 webhooks delayed the webhooks by the whole email run).
+   */
+  const lanes: SQL[] = [
+    ...[...channels.keys()].map((kind) => sql`channel = ${kind}`),
+    channels.size ? sql`channel not in (${sql.join([...channels.keys()].map((k) => sql`${k}`), sql`, `)})` : sql`true`,
+  ];
+
+  async function send(lane: SQL): Promise<number> {
     const claimed = await queryRows<{
       id: number;
       event_seq: number;
@@ -212,7 +224,7 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
       sql`update notification_deliveries set status = 'sending', attempts = attempts + 1, updated_at = now(),
             locked_until = now() + ${config.leaseMs} * interval '1 millisecond'
           where id in (select id from notification_deliveries
-                       where ((status in ('pending', 'failed') and next_attempt_at <= now()) or (status = 'sending' and locked_until < now()))
+                       where ${lane} and ((status in ('pending', 'failed') and next_attempt_at <= now()) or (status = 'sending' and locked_until < now()))
                          -- NOTE: repeated from the supersede above: a message may have become due between the two statements.
                          and not (split_part(topic, ':', 1) in ('incident', 'maintenance') and status <> 'sending' and exists (
                            select 1 from notification_deliveries n where n.subscriber_id = notification_deliveries.subscriber_id
@@ -371,56 +383,80 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
     return recorded;
   }
 
-  async function runOnce(): Promise<number> {
+  async function fanOutAll(): Promise<number> {
     let handled = 0;
     if (Date.now() - remindedAt >= REMINDER_CHECK_MS) {
       remindedAt = Date.now();
       handled += await remindMaintenances();
     }
     for (let n = await fanOut(); n > 0; n = await fanOut()) handled += n;
-    handled += await send();
+    await supersede();
     return handled;
   }
 
-  async function loop(): Promise<void> {
-    while (!stopped) {
-      let handled = 0;
-      try {
-        handled = await runOnce();
-      } catch (error) {
-        options.logger?.error({ err: error }, 'notification worker');
+  async function runOnce(): Promise<number> {
+    let handled = await fanOutAll();
+    for (const n of await Promise.all(lanes.map(send))) handled += n;
+    return handled;
+  }
+
+  /**
+   * Runs `step` while it finds work, then sleeps until woken or `pollMs`. The fan-out and each lane
+   * run one such loop of their own, so a lane busy with a slow channel holds up no other.
+   */
+  async function loop(step: () => Promise<number>, after?: () => void): Promise<void> {
+    let woken = false;
+    let wakeUp: (() => void) | null = null;
+    const waker = () => {
+      woken = true;
+      wakeUp?.();
+    };
+    wakers.add(waker);
+    try {
+      while (!stopped) {
+        let handled = 0;
+        try {
+          handled = await step();
+        } catch (error) {
+          options.logger?.error({ err: error }, 'notification worker');
+        }
+        if (handled) after?.();
+        if (handled || stopped) continue;
+        if (woken) {
+          woken = false;
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, config.pollMs);
+          wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wakeUp = null;
       }
-      if (handled || stopped) continue;
-      if (woken) {
-        woken = false;
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, config.pollMs);
-        wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wakeUp = null;
+    } finally {
+      wakers.delete(waker);
     }
   }
 
+  const wakeAll = () => {
+    for (const wake of wakers) wake();
+  };
+
   return {
-    wake() {
-      woken = true;
-      wakeUp?.();
-    },
+    wake: wakeAll,
     runOnce,
     remindMaintenances,
     start() {
       if (!stopped) return;
       stopped = false;
-      running = loop();
+      // New deliveries from the fan-out wake the lanes at once rather than at their next poll.
+      running = Promise.all([loop(fanOutAll, wakeAll), ...lanes.map((lane) => loop(() => send(lane)))]).then(() => undefined);
     },
     async stop() {
       stopped = true;
-      wakeUp?.();
+      wakeAll();
       await running;
       running = null;
     },
