@@ -12,7 +12,7 @@ import { notifyConfigFromEnv } from '../notify/config.js';
 import { offeredChannels, sendConfirmation, type ConfirmationSettings } from '../notify/confirmations.js';
 import { emailConfigFromEnv, type EmailConfig } from '../notify/email-config.js';
 import { linkTokenHash, newLinkToken, sameHash, subscriptionLinks } from '../notify/links.js';
-import { listComponents, listGroupsByIds } from '../read/catalog.js';
+import { listComponents, listGroups, listGroupsByIds } from '../read/catalog.js';
 import { transact, type ServiceContext, type Writer } from './context.js';
 import { subscriberRecord } from './subscribers.js';
 
@@ -202,23 +202,64 @@ async function changeByLink(db: Db, before: SubscriberRow, change: (w: Writer) =
   });
 }
 
-/** What a manage link shows: the page, the address, the audience and what it follows (as its audience sees it now). */
-export async function describeSubscription(db: Db, row: SubscriberRow) {
+/** The audience a subscriber reads as, and its page; null when the page or deployment is gone. */
+async function readerOf(db: Db, row: SubscriberRow): Promise<{ page: typeof pages.$inferSelect; deploymentName: string | null; reader: Viewer } | null> {
   const [page] = await db.select().from(pages).where(eq(pages.id, row.pageId));
-  const [deployment] = row.deploymentId ? await db.select({ name: deployments.name, slug: deployments.slug }).from(deployments).where(eq(deployments.id, row.deploymentId)) : [];
-  const reader = page && audienceViewer(page, deployment && row.deploymentId ? { kind: 'deployment', deploymentId: row.deploymentId, slug: deployment.slug } : { kind: 'public' });
-  const followed = reader && row.componentIds.length ? await listComponents(db, reader, { ids: row.componentIds }) : [];
+  if (!page) return null;
+  if (!row.deploymentId) return { page, deploymentName: null, reader: audienceViewer(page, { kind: 'public' }) };
+  const [deployment] = await db.select({ name: deployments.name, slug: deployments.slug }).from(deployments).where(eq(deployments.id, row.deploymentId));
+  if (!deployment) return null;
+  return { page, deploymentName: deployment.name, reader: audienceViewer(page, { kind: 'deployment', deploymentId: row.deploymentId, slug: deployment.slug }) };
+}
+
+/**
+ * What a manage link shows: the page, the target, the audience, what it follows and what it could
+ * follow instead, all read as its audience sees them now (a component hidden since is not named).
+ */
+export async function describeSubscription(db: Db, row: SubscriberRow) {
+  const found = await readerOf(db, row);
+  const [groups, components] = found ? await Promise.all([listGroups(db, found.reader), listComponents(db, found.reader)]) : [[], []];
+  const followsAll = !row.componentIds.length && !row.groupIds.length;
   return {
-    page: page?.name ?? '',
+    page: found?.page.name ?? '',
     channel: row.channel,
     /** The address or number; a URL only by its origin: a Slack or Teams hook URL is a secret, and a link may be forwarded. */
     target: shownTarget(row),
     /** Kept for the email links' first readers. */
     email: row.channel === 'email' ? row.target : undefined,
-    audience: deployment?.name ?? 'public',
+    audience: found?.deploymentName ?? 'public',
     state: row.state,
-    follows: row.componentIds.length || row.groupIds.length ? followed.map((c) => c.name) : 'everything',
+    follows: followsAll ? ('everything' as const) : [...groups.filter((g) => row.groupIds.includes(g.id)), ...components.filter((c) => row.componentIds.includes(c.id))].map((x) => x.name),
+    /** What this audience may follow: each group with its components, then the components in none. */
+    choices: [
+      ...groups.map((g) => ({ group: { id: g.id, name: g.name, followed: row.groupIds.includes(g.id) }, components: components.filter((c) => c.groupId === g.id) })),
+      { group: null, components: components.filter((c) => !c.groupId) },
+    ]
+      .map((section) => ({ ...section, components: section.components.map((c) => ({ id: c.id, name: c.name, followed: row.componentIds.includes(c.id) })) }))
+      .filter((section) => section.group || section.components.length),
   };
+}
+
+/**
+ * Manage preferences by link: follow everything (both lists empty) or only these components and
+ * groups, which must be ones the subscriber's audience sees now (`input/invalid` otherwise;
+ * nothing changes). Audited like the other link steps.
+ */
+export async function updatePreferences(db: Db, token: string | null, choice: { componentIds: string[]; groupIds: string[] }): Promise<SubscriberRow | null> {
+  const row = await subscriberByToken(db, token, 'manage');
+  if (!row || row.state === 'unsubscribed') return null;
+  const found = await readerOf(db, row);
+  if (!found) return null;
+  const componentIds = [...new Set(choice.componentIds)];
+  const groupIds = [...new Set(choice.groupIds)];
+  if (componentIds.length > 500 || groupIds.length > 500 || ![...componentIds, ...groupIds].every((x) => id.safeParse(x).success)) throw invalidInput('componentIds', 'is not a list of components');
+  if (componentIds.length && (await listComponents(db, found.reader, { ids: componentIds })).length !== componentIds.length) {
+    throw invalidInput('componentIds', 'names a component this audience cannot see');
+  }
+  if (groupIds.length && (await listGroupsByIds(db, found.reader, groupIds)).length !== groupIds.length) {
+    throw invalidInput('groupIds', 'names a group this audience cannot see');
+  }
+  return changeByLink(db, row, (w) => w.tx.update(subscribers).set({ componentIds, groupIds, updatedAt: sql`now()` }).where(eq(subscribers.id, row.id)).returning());
 }
 
 export const shownTarget = (row: Pick<SubscriberRow, 'channel' | 'target'>): string =>

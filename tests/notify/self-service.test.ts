@@ -201,4 +201,50 @@ describe('self-service subscriptions through every channel', () => {
     expect(sent.filter((b) => b.includes('EU-9 API'))).toHaveLength(3);
     for (const b of sent) expect(b).not.toContain('US-9');
   });
+
+  it('the manage link changes what is followed, offering and accepting only what the audience sees; audited; bad choices change nothing', async () => {
+    const shown = await catalog.createComponent(hub.system, { name: 'Checkout' });
+    const hidden = await catalog.createComponent(hub.system, { name: 'Ledger DB', visibility: 'internal' });
+    const staff = await hub.apiToken(['read:internal']);
+    expect((await hub.gql(`query ($id: ID!) { component(id: $id) { name } }`, { id: hidden.id }, { token: staff })).data).toEqual({ component: { name: 'Ledger DB' } });
+    const target = `${hooks.url}/prefs-hook`;
+    await hub.gql(subscribeMutation, { input: { channel: 'webhook', target } });
+    await hooks.waitFor((rs) => rs.some(at('/prefs-hook')));
+    const manageUrl = json(hooks.requests.find(at('/prefs-hook'))!.body).meta.manage as string;
+    const [row] = await hub.database.db.select().from(subscribers).where(eq(subscribers.target, target));
+
+    const form = await (await fetch(manageUrl)).text();
+    expect(form).toContain(`name="component" value="${shown.id}"`);
+    expect(form).not.toContain(hidden.id);
+    expect(form).not.toContain('Ledger DB');
+
+    const post = (body: string, type = 'application/x-www-form-urlencoded') => fetch(manageUrl, { method: 'POST', headers: { 'content-type': type }, body });
+    const saved = await post(`follow=some&component=${shown.id}`);
+    expect(saved.status).toBe(200);
+    expect(await saved.text()).toContain('Saved.');
+    const followed = async () => (await hub.database.db.select().from(subscribers).where(eq(subscribers.id, row!.id)))[0]!;
+    expect((await followed()).componentIds).toEqual([shown.id]);
+
+    // A hidden component, nothing ticked, junk JSON, an oversized body: refused, nothing changes.
+    for (const [body, type] of [
+      [`follow=some&component=${hidden.id}`, undefined],
+      ['follow=some', undefined],
+      ['{"componentIds": "x"}', 'application/json'],
+      ['not json', 'application/json'],
+      [`follow=some&component=${'x'.repeat(70_000)}`, undefined],
+    ] as const) {
+      expect((await post(body, type)).status, body.slice(0, 40)).toBeGreaterThanOrEqual(400);
+    }
+    expect((await followed()).componentIds).toEqual([shown.id]);
+
+    const everything = await fetch(manageUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: '{"componentIds": []}' });
+    expect(await everything.json()).toMatchObject({ follows: 'everything', state: 'pending' });
+    expect((await followed()).componentIds).toEqual([]);
+    const logged = await hub.database.db.select({ after: events.after, actorName: events.actorName }).from(events).where(and(eq(events.entityType, 'subscriber'), eq(events.entityId, row!.id)));
+    expect(logged.map((e) => [e.actorName, (e.after as { componentIds: string[] }).componentIds])).toEqual([
+      ['self-service', []],
+      ['self-service', [shown.id]],
+      ['self-service', []],
+    ]);
+  });
 });
