@@ -240,7 +240,7 @@ describe('self-service subscriptions through every channel', () => {
     const everything = await fetch(manageUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: '{"componentIds": []}' });
     expect(await everything.json()).toMatchObject({ follows: 'everything', state: 'pending' });
     expect((await followed()).componentIds).toEqual([]);
-    const logged = await hub.database.db.select({ after: events.after, actorName: events.actorName }).from(events).where(and(eq(events.entityType, 'subscriber'), eq(events.entityId, row!.id)));
+    const logged = await hub.database.db.select({ after: events.after, actorName: events.actorName }).from(events).where(and(eq(events.entityType, 'subscriber'), eq(events.entityId, row!.id))).orderBy(events.seq);
     expect(logged.map((e) => [e.actorName, (e.after as { componentIds: string[] }).componentIds])).toEqual([
       ['self-service', []],
       ['self-service', [shown.id]],
