@@ -30,7 +30,7 @@ const notifyEnv = z.object({
    * Deliveries claimed at once, all sent in parallel: each claim's lease starts when its send does,
    * so a batch is never bigger than what is sent at once. 64, not 32: between two batches nothing
    * is sent (claim, record), so fewer, larger batches finish sooner; `npm run bench:notify` (10,000
-   * emails + 1,000 webhooks) took ×1.8–2.3 the bare clients' time at 64, ×2.4–3.5 at 32
+   * emails + 1,000 webhooks) took ×1.9–2.3 the bare clients' time at 64, ×2.5–2.8 at 32
    * (bench/README.md). NOTE: emails beyond the SMTP pool's connections wait inside nodemailer
    * after their lease started (64 ÷ 4 = 16 each): keep that × a slow relay's time per message
    * under NOTIFY_LEASE_MS.
