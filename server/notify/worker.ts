@@ -58,6 +58,7 @@ export interface NotifyWorker {
 
 const OUTBOX_BATCH = 20;
 const REMINDER_CHECK_MS = 15_000;
+const SUPERSEDE_EVERY_MS = 5_000;
 const INSERT_CHUNK = 500;
 /** What a webhook's `meta.documentation` names: the payload's shape is Statuspage's. */
 const DOCUMENTATION = 'https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/';
@@ -383,19 +384,28 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
     return recorded;
   }
 
-  async function fanOutAll(): Promise<number> {
+  let supersededAt = 0;
+  /**
+   * Reminders, fan-out, then consolidation. The supersede pass scans the waiting deliveries, so
+   * the running loop does it after a fan-out and otherwise every few seconds, not at every poll
+   * (the claim skips a supersedable message anyway; the pass only records it as such).
+   */
+  async function fanOutAll(always = false): Promise<number> {
     let handled = 0;
     if (Date.now() - remindedAt >= REMINDER_CHECK_MS) {
       remindedAt = Date.now();
       handled += await remindMaintenances();
     }
     for (let n = await fanOut(); n > 0; n = await fanOut()) handled += n;
-    await supersede();
+    if (always || handled || Date.now() - supersededAt >= SUPERSEDE_EVERY_MS) {
+      supersededAt = Date.now();
+      await supersede();
+    }
     return handled;
   }
 
   async function runOnce(): Promise<number> {
-    let handled = await fanOutAll();
+    let handled = await fanOutAll(true);
     for (const n of await Promise.all(lanes.map(send))) handled += n;
     return handled;
   }
@@ -452,7 +462,7 @@ export function createNotifyWorker(options: NotifyWorkerOptions): NotifyWorker {
       if (!stopped) return;
       stopped = false;
       // New deliveries from the fan-out wake the lanes at once rather than at their next poll.
-      running = Promise.all([loop(fanOutAll, wakeAll), ...lanes.map((lane) => loop(() => send(lane)))]).then(() => undefined);
+      running = Promise.all([loop(() => fanOutAll(), wakeAll), ...lanes.map((lane) => loop(() => send(lane)))]).then(() => undefined);
     },
     async stop() {
       stopped = true;
