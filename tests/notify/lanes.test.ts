@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { queryRows } from '../../server/db/client.js';
 import { subscribers } from '../../server/db/tables/index.js';
 import { slackChannel } from '../../server/notify/channels/slack.js';
 import { webhookChannel } from '../../server/notify/channels/webhook.js';
@@ -44,6 +46,8 @@ it('webhooks are not held up behind a slow channel', async () => {
   // The slow channel's subscribers first: one queue in order would send all of them before any webhook.
   await hub.database.db.insert(subscribers).values(Array.from({ length: n }, (_, i) => row('slack', `${slow.url}/slack/${i}`)));
   await hub.database.db.insert(subscribers).values(Array.from({ length: n }, (_, i) => row('webhook', `${fast.url}/hook/${i}`)));
+  // A channel this worker lacks: its lane gives the message up at once rather than leave it waiting.
+  const [texted] = await hub.database.db.insert(subscribers).values({ ...row('webhook', '+15551234567'), channel: 'sms' }).returning();
   const config = testNotifyConfig({ NOTIFY_CONCURRENCY: '4' });
   const http = { timeoutMs: 5_000, allowPrivateTargets: true };
   const slack = slackChannel(http);
@@ -58,6 +62,8 @@ it('webhooks are not held up behind a slow channel', async () => {
     await fast.waitFor((rs) => rs.filter((r) => r.body.includes('major_outage')).length === n, 10_000);
     expect(slow.requests.length).toBeLessThan(n / 2);
     await slow.waitFor((rs) => rs.length === n, 20_000);
+    const [given] = await queryRows<{ status: string; last_error: string }>(hub.database.db, sql`select status, last_error from notification_deliveries where subscriber_id = ${texted!.id}`);
+    expect(given).toEqual({ status: 'dead', last_error: 'no sms channel' });
   } finally {
     await worker.stop();
     slack.close();
