@@ -16,6 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { Collector, maxSeq, startTestNode, subscribeSse, subscribeWs, waitUntil, type TestNode } from '../helpers/live.js';
 import { statuspageEndpoints } from '../../server/http/statuspage-api.js';
 import { widestSelection } from '../helpers/schema-documents.js';
+import * as customers from '../../server/services/customers.js';
 import * as subscribers from '../../server/services/subscribers.js';
 import { statusLabel } from '../../server/notify/channels/summary.js';
 import { drain, everyChannelWorker, fakeSmsAccount, startFakeSms, startReceiver, type FakeSms, type Receiver } from '../notify/helpers.js';
@@ -25,8 +26,8 @@ import { startSmtpSink, type SmtpSink } from '../notify/smtp.js';
  * The one promise, tested across change. fast-check generates random sequences of staff
  * operations (create, update, move between groups and deployments, change visibility and
  * page-wide, delete, backfill, resolve, post updates with empty component lists, revoke tokens,
- * make a deployment protected, disable a user). Every string written carries a unique marker.
- * After each operation, every audience reads every Query field (POST), the Atom feed, and its
+ * make a deployment protected, disable a user, remove or add a deployment's customer). Every
+ * string written carries a unique marker. After each operation, every audience reads every Query field (POST), the Atom feed, and its
  * open graphql-ws and SSE streams; the model (a second, deliberately simple statement of the rules
  * in server/read/visibility.ts) says which markers each audience may see. No audience may see a
  * marker outside its set, and staff must see every current marker, so the test cannot pass by
@@ -36,7 +37,10 @@ import { startSmtpSink, type SmtpSink } from '../notify/smtp.js';
  * local fake of Twilio's API) — and a webhook subscriber following one component only; the notifier
  * runs after every step. Each channel must get the step's tick and nothing its audience may not see;
  * the one-component subscriber must hear only of that component and of what affects it or the whole
- * page (never the tick), and must have heard of it at least once per run.
+ * page (never the tick), and must have heard of it at least once per run. Each deployment also has a
+ * customer (its name a staff-only marker), auto-subscribed by email to its deployment's groups: it
+ * hears only what its audience sees, hears of its deployment's component in the first check, and
+ * nothing at all while removed.
  *
  * Each run gets a page (tenant) of its own on one database and node. MODEL_RUNS and MODEL_STEPS
  * raise the counts; a failure prints its seed and path (FC_SEED / FC_PATH replay it).
@@ -88,6 +92,8 @@ interface Listener {
   channel: 'webhook' | 'email' | 'slack' | 'teams' | 'sms';
   /** A narrow subscriber: the one component it follows. */
   follows?: string;
+  /** A deployment's customer, auto-subscribed (it follows its deployment's groups; hears nothing while removed). */
+  customer?: Dep;
   read: () => string[];
   checked: number;
 }
@@ -98,6 +104,8 @@ interface Model {
   components: Map<string, ComponentModel>;
   incidents: Map<string, StoryModel>;
   maintenances: Map<string, StoryModel>;
+  /** Each deployment's customer while it exists (its name carries a staff-only marker). */
+  customers: Partial<Record<Dep, { id: string; marker: string }>>;
   /** Every marker ever written: staff may see all of them (the audit log keeps history). */
   everWritten: Set<string>;
 }
@@ -164,7 +172,7 @@ class World {
     const n = ++pageCount;
     const [page] = await database.db.insert(pages).values({ slug: `model-${n}`, name: `Model ${n}` }).returning();
     const ctx: ServiceContext = { db: database.db, viewer: systemViewer(page!, 'model'), onCommit: node.node.onCommit };
-    const world = new World(page!, ctx, { deps: {} as Model['deps'], groups: new Map(), components: new Map(), incidents: new Map(), maintenances: new Map(), everWritten: new Set() });
+    const world = new World(page!, ctx, { deps: {} as Model['deps'], groups: new Map(), components: new Map(), incidents: new Map(), maintenances: new Map(), customers: {}, everWritten: new Set() });
     await world.setUp();
     return world;
   }
@@ -179,7 +187,8 @@ class World {
     const { ctx, model } = this;
     for (const [dep, access] of [['A', 'open'], ['B', 'protected']] as const) {
       const marker = this.marker();
-      const row = await catalog.createDeployment(ctx, { slug: `dep-${dep.toLowerCase()}`, name: `${marker} deployment`, access });
+      // Its customers are subscribed as they are added (the demo seed's "Duo" case).
+      const row = await catalog.createDeployment(ctx, { slug: `dep-${dep.toLowerCase()}`, name: `${marker} deployment`, access, autoSubscribeCustomers: true });
       model.deps[dep] = { id: row.id, marker, access };
     }
     for (const [dep, visibility] of [[null, 'public'], [null, 'internal'], ['A', 'public'], ['B', 'public']] as const) {
@@ -243,8 +252,24 @@ class World {
       await subscribers.createSubscriber(this.ctx, { audience: key, channel: 'webhook', target: `${hook}/one`, componentIds: [component] });
       this.listeners.push({ audience, channel: 'webhook', follows: component, read: texts(`/${slug}/${audience}/one`), checked: 0 });
     }
-    // Each narrow subscriber's component changes once, so each must hear something in the first check.
+    // A customer per deployment, auto-subscribed to that deployment's groups through email.
+    for (const dep of ['A', 'B'] as const) {
+      const mail = this.customerEmail(dep);
+      await this.addCustomer(dep);
+      this.listeners.push({ audience: dep, channel: 'email', customer: dep, read: () => smtp.mails.filter((m) => m.to.includes(mail)).map(({ mail: m }) => [m.subject, m.text, m.html].join('\n')), checked: 0 });
+    }
+    // Each narrow subscriber's component changes once, so each must hear something in the first check
+    // (A's and B's is in their deployment's group: their customers hear of it too).
     for (const id of Object.values(this.followed)) await catalog.setComponentStatus(this.ctx, id, 'degraded_performance');
+  }
+
+  customerEmail(dep: Dep): string {
+    return `${this.page.slug}-customer-${dep.toLowerCase()}@example.test`;
+  }
+  async addCustomer(dep: Dep): Promise<void> {
+    const marker = this.marker();
+    const created = await customers.createCustomer(this.ctx, { deployment: `dep-${dep.toLowerCase()}`, name: `${marker} customer`, email: this.customerEmail(dep) });
+    this.model.customers[dep] = { id: created.id, marker };
   }
 
   async mintAudienceToken(dep: Dep): Promise<string> {
@@ -346,6 +371,7 @@ class World {
   current(): Set<string> {
     const { model } = this;
     const out = new Set<string>([model.deps.A.marker, model.deps.B.marker]);
+    for (const customer of Object.values(model.customers)) if (customer) out.add(customer.marker);
     for (const g of model.groups.values()) out.add(g.marker);
     for (const c of model.components.values()) out.add(c.marker);
     for (const stories of [model.incidents, model.maintenances]) {
@@ -392,9 +418,14 @@ class World {
       const all = listener.read();
       const fresh = all.slice(listener.checked);
       listener.checked = all.length;
-      const where = `${step}: ${listener.channel}${listener.follows ? ' (one component)' : ''} as ${listener.audience}`;
+      const where = `${step}: ${listener.channel}${listener.follows ? ' (one component)' : listener.customer ? ' (a customer)' : ''} as ${listener.audience}`;
       const tick = this.tickIn(listener.channel);
-      if (listener.follows) {
+      if (listener.customer) {
+        // Removed, it hears nothing; present, only what its audience sees (it follows groups, never the ungrouped tick).
+        if (!this.model.customers[listener.customer]) expect(fresh, `${where} heard after the customer was removed`).toEqual([]);
+        this.expectOnly(fresh.join('\n'), listener.audience, where);
+        if (step === 'initial state') expect(fresh.join('\n'), `${where} heard of its deployment's component`).toContain(this.model.components.get(this.followed[listener.customer])!.marker);
+      } else if (listener.follows) {
         expect(fresh.filter((m) => m.includes(this.tickId)), `${where} heard of the tick it does not follow`).toEqual([]);
         this.expectWithin(fresh.join('\n'), this.allowedFollowing(listener.audience, listener.follows), where);
         if (step === 'initial state') expect(fresh.join('\n'), `${where} heard of its component`).toContain(this.model.components.get(listener.follows)!.marker);
@@ -840,6 +871,25 @@ class SetDeploymentAccess extends Step {
   }
 }
 
+/** A deployment's customer is removed (its subscriber stops), or added again (subscribed again at once). */
+class ToggleCustomer extends Step {
+  constructor(readonly dep: Dep) {
+    super();
+  }
+  async apply(world: World) {
+    const customer = world.model.customers[this.dep];
+    if (customer) {
+      await customers.deleteCustomer(world.ctx, customer.id);
+      delete world.model.customers[this.dep];
+    } else {
+      await world.addCustomer(this.dep);
+    }
+  }
+  toString() {
+    return `toggle deployment ${this.dep}'s customer`;
+  }
+}
+
 const steps = [
   fc.tuple(groupChoice, visibility).map(([g, v]) => new CreateComponent(g, v)),
   fc.tuple(fc.nat(20), fc.constantFrom('move', 'visibility', 'rename') as fc.Arbitrary<'move' | 'visibility' | 'rename'>, groupChoice, visibility).map((a) => new UpdateComponent(...a)),
@@ -856,6 +906,7 @@ const steps = [
   fc.constant(new DisableUser()),
   fc.constant(new SignOutEverywhere()),
   fc.constantFrom('open', 'protected').map((a) => new SetDeploymentAccess(a as 'open' | 'protected')),
+  fc.constantFrom<Dep>('A', 'B').map((dep) => new ToggleCustomer(dep)),
 ];
 
 it(
