@@ -8,7 +8,7 @@ import { clientIp } from '../limits/client-ip.js';
 import type { Limits } from '../limits/config.js';
 import { RateLimitedError, type RateLimits } from '../limits/rate.js';
 import { etagOf, sendAnswer, type Answer, type AnswerCache, type CacheViewer } from './answer-cache.js';
-import { headerReader, nodeRequestUrl } from './request.js';
+import { headerReader, nodeRequestUrl, readBody } from './request.js';
 
 /**
  * GraphQL queries from anonymous and audience-token callers, answered from the AnswerCache
@@ -220,30 +220,6 @@ function getParams(url: URL): Params | null {
     if (variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
   }
   return { query, variables, operationName: url.searchParams.get('operationName') || null };
-}
-
-/** The bytes of a body up to `limit`; undefined past it (the caller answers 413). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.byteLength;
-      if (size > limit) {
-        done = true;
-        req.resume();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!done) resolve(Buffer.concat(chunks, size));
-    });
-    req.on('error', reject);
-  });
 }
 
 /**

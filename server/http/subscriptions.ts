@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Db } from '../db/client.js';
 import type { SubscriberRow } from '../db/tables/index.js';
+import { readBody } from './request.js';
 import { DomainError, invalidInput } from '../domain/errors.js';
 import { confirmSubscription, describeSubscription, shownTarget, subscriberByToken, unsubscribe, updatePreferences } from '../services/subscriptions.js';
 
@@ -48,8 +49,8 @@ export function subscriptionsHandler(db: Db) {
       );
     };
     // Only a preferences form is read (small); anything else a request carries is not: every action is in the URL.
-    const body = action === 'manage' && method === 'POST' ? await readSmallBody(req) : (req.resume(), '');
-    if (body === null) return void res.writeHead(413, { 'content-type': 'text/plain' }).end('Payload Too Large');
+    const body = action === 'manage' && method === 'POST' ? (await readBody(req, MAX_FORM))?.toString('utf8') : (req.resume(), '');
+    if (body === undefined) return void res.writeHead(413, { 'content-type': 'text/plain' }).end('Payload Too Large');
 
     if (action === 'unsubscribe' && method === 'POST') {
       const row = await unsubscribe(db, token);
@@ -114,18 +115,5 @@ function preferencesFrom(body: string, contentType: string): { componentIds: str
   return choice;
 }
 
+/** A preferences form is a few hundred bytes. */
 const MAX_FORM = 64 * 1024;
-
-/** The request body as text, or null beyond 64 KiB (a preferences form is a few hundred bytes). */
-function readSmallBody(req: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_FORM) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_FORM ? null : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => resolve(null));
-  });
-}

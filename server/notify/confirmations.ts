@@ -6,7 +6,7 @@ import { guardedHttp, isFailure } from './channels/http.js';
 import { twilioProvider } from './channels/sms.js';
 import { clip } from './channels/summary.js';
 import { adaptiveCardMessage } from './channels/teams.js';
-import { signatureHeader } from './channels/webhook.js';
+import { signedHeaders } from './channels/webhook.js';
 
 /**
  * The double opt-in message of a self-service subscription (docs/API.md, *Subscribing*), sent
@@ -129,14 +129,5 @@ function webhookConfirmation(c: Confirmation): { headers: Record<string, string>
     page: { id: c.pageId, name: c.pageName },
     subscription: { id: c.subscriberId, audience: c.audience, confirm_url: c.confirmUrl, signing_secret: c.signingSecret },
   });
-  const id = `confirm_${c.subscriberId}_${Date.now()}`;
-  const timestamp = new Date();
-  return {
-    headers: {
-      'webhook-id': id,
-      'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-      'webhook-signature': signatureHeader(c.signingSecret ? [c.signingSecret] : [], id, timestamp, body),
-    },
-    body,
-  };
+  return { headers: signedHeaders(c.signingSecret ? [c.signingSecret] : [], `confirm_${c.subscriberId}_${Date.now()}`, body), body };
 }

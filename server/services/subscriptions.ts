@@ -34,17 +34,21 @@ export interface SubscriptionSettings extends Partial<Omit<ConfirmationSettings,
 }
 
 let settings: SubscriptionSettings | null = null;
+/** What `settings` resolves to, the environment read once (not at every subscribe or `subscriptionChannels`). */
+let resolved: (ConfirmationSettings & { origin: string }) | null = null;
 /** Tests and start-up: where confirmations go and which origin the links name. */
 export function setSubscriptionSettings(value: SubscriptionSettings | null): void {
   settings = value;
+  resolved = null;
 }
 function current(): ConfirmationSettings & { origin: string } {
+  if (resolved) return resolved;
   const notify = notifyConfigFromEnv();
-  const chosen = (settings ??= {
+  const chosen = settings ?? {
     email: emailConfigFromEnv(),
     origin: new URL(process.env.SNAPSHOT_ORIGIN ?? `http://localhost:${process.env.PORT ?? 3000}`).origin,
-  });
-  return { sms: notify.sms, timeoutMs: notify.timeoutMs, allowPrivateTargets: notify.allowPrivateTargets, ...chosen };
+  };
+  return (resolved = { sms: notify.sms, timeoutMs: notify.timeoutMs, allowPrivateTargets: notify.allowPrivateTargets, ...chosen });
 }
 
 /** The channels a visitor may subscribe through on this hub (`Page.subscriptionChannels`). */

@@ -27,6 +27,16 @@ export function signatureHeader(secrets: string[], id: string, timestamp: Date, 
   return secrets.map((secret) => new Webhook(secret).sign(id, timestamp, body)).join(' ');
 }
 
+/** The Standard Webhooks headers of one request: its id, this attempt's time, and a signature per secret. */
+export function signedHeaders(secrets: string[], id: string, body: string): Record<string, string> {
+  const timestamp = new Date();
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+    'webhook-signature': signatureHeader(secrets, id, timestamp, body),
+  };
+}
+
 export { isPrivateAddress } from './http.js';
 
 export function webhookChannel(options: WebhookOptions): Channel & { close(): void } {
@@ -35,18 +45,7 @@ export function webhookChannel(options: WebhookOptions): Channel & { close(): vo
     kind: 'webhook',
     async send(delivery: OutgoingDelivery, message: NotificationMessage) {
       const body = JSON.stringify(message);
-      const timestamp = new Date();
-      const answer = await client.post(
-        delivery.target,
-        {
-          'content-type': 'application/json',
-          'user-agent': 'statushub-webhooks',
-          'webhook-id': delivery.id,
-          'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-          'webhook-signature': signatureHeader(delivery.signingSecrets, delivery.id, timestamp, body),
-        },
-        body,
-      );
+      const answer = await client.post(delivery.target, { 'content-type': 'application/json', 'user-agent': 'statushub-webhooks', ...signedHeaders(delivery.signingSecrets, delivery.id, body) }, body);
       return isFailure(answer) ? answer : resultOf(answer.status);
     },
     close: () => client.close(),
